@@ -1,0 +1,137 @@
+"""Result values: one RuleOutcome per rule, one HostResult per host, one FleetResult per run.
+
+Every host of a plan ends in exactly one ``HostStatus``; nothing is ever missing from a
+FleetResult. These values are what reports, the journal and the history store read, and their
+JSON form (``to_dict``/``from_dict``) is the stable schema documented in docs/report-schema.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from umcheck.typed_load import dump, load_dataclass
+
+
+class CheckResult(StrEnum):
+    PASSED = "Passed"
+    WARNING = "PassedWithWarning"
+    FAILED = "Failed"
+    NOT_EVALUATED = "NotEvaluated"  # umcheck's own: the rule's input was not collected
+
+
+class HostStatus(StrEnum):
+    """Closed set: how the attempt to check one host ended."""
+
+    OK = "ok"  # facts collected and evaluated
+    UNREACHABLE = "unreachable"
+    AUTH_FAILED = "auth_failed"
+    TLS_ERROR = "tls_error"
+    PROTOCOL_ERROR = "protocol_error"
+    TIMEOUT = "timeout"
+    COLLECTOR_ERROR = "collector_error"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+
+class Readiness(StrEnum):
+    READY = "Ready"
+    DISCONNECTED = "Disconnected"
+    NOT_CONFIGURED = "Not configured"
+    UNKNOWN = "Unknown"  # the scan itself failed for this host
+
+
+@dataclass(frozen=True)
+class Remediation:
+    summary: str
+    commands: list[str] = field(default_factory=list)
+    shell: str = "powershell"  # powershell | sh | text
+    verify: str | None = None
+    links: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    """The official troubleshooter fields plus umcheck's reason, evidence and remediation."""
+
+    RuleId: str
+    RuleGroupId: str
+    RuleName: str
+    RuleGroupName: str
+    RuleDescription: str | None
+    CheckResult: str
+    CheckResultMessage: str | None
+    CheckResultMessageId: str | None
+    CheckResultMessageArguments: list[Any] | None
+    reason: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    remediation: Remediation | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.CheckResult == CheckResult.FAILED
+
+    @property
+    def warning(self) -> bool:
+        return self.CheckResult == CheckResult.WARNING
+
+
+@dataclass(frozen=True)
+class HostResult:
+    name: str
+    status: str = HostStatus.OK
+    readiness: str = Readiness.UNKNOWN
+    readiness_reason: str | None = None
+    os_family: str | None = None
+    address: str | None = None
+    transport: str | None = None
+    error: str | None = None  # one line, never a credential
+    error_kind: str | None = None
+    outcomes: list[RuleOutcome] = field(default_factory=list)
+    started: str | None = None
+    elapsed_ms: int = 0
+    attempts: int = 0
+    collector_errors: list[str] = field(default_factory=list)
+
+    @property
+    def failed_rules(self) -> list[RuleOutcome]:
+        return [o for o in self.outcomes if o.failed]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dump(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HostResult:
+        return load_dataclass(cls, data)
+
+
+@dataclass(frozen=True)
+class FleetResult:
+    run_id: str
+    started: str
+    finished: str | None = None
+    hosts: list[HostResult] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)  # rule selection, empty = all
+    inventory: list[str] = field(default_factory=list)
+    limit: str | None = None
+    interrupted: bool = False
+    umcheck_version: str = ""
+    schema_version: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return dump(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FleetResult:
+        return load_dataclass(cls, data)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for h in self.hosts:
+            out[h.readiness] = out.get(h.readiness, 0) + 1
+        return out
+
+    @property
+    def all_ready(self) -> bool:
+        return bool(self.hosts) and all(h.readiness == Readiness.READY for h in self.hosts)

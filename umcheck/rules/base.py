@@ -1,0 +1,100 @@
+"""What a rule is and how one is evaluated.
+
+A rule is a ``RuleSpec``: the official identity fields plus a pure ``check(facts, ctx)`` that
+returns a ``Verdict``. ``evaluate`` turns a verdict into a ``RuleOutcome`` with the official
+message id (``<RuleId>.<CheckResult>[.<Reason>]``), attaches remediation, and converts a
+missing input (``NotCollected``) into ``NotEvaluated`` — never a guess, never an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from umcheck.facts import Facts, NotCollected
+from umcheck.results import CheckResult, RuleOutcome
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What the controller knows that the host does not: cloud, account region, the time."""
+
+    cloud: str = "public"  # public | usgov | china
+    location: str | None = None  # Automation account ARM location, e.g. "westeurope"
+    is_azure: bool | None = None  # None = unknown (decided from facts where possible)
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A check's decision, before it is dressed as an official outcome.
+
+    ``suffix`` is the official reason appended to the message id (``NoWorkspace``); ``reason`` is
+    umcheck's own explanation, kept even where the official id carries none (quirk Q-W2).
+    ``args`` is ``None`` where the official script emits null arguments.
+    """
+
+    result: CheckResult
+    message: str
+    suffix: str | None = None
+    args: list[Any] | None = field(default_factory=list)
+    reason: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    description: str | None = None  # overrides the spec's description for this outcome
+
+
+Check = Callable[[Facts, RuleContext], Verdict | None]
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    rule_id: str
+    group_id: str
+    group_name: str
+    name: str
+    description: str
+    os_family: str  # windows | linux
+    message_ids: tuple[str, ...]  # every id this rule can emit (catalog, golden coverage)
+    check: Check
+    needs: tuple[str, ...] = ()  # facts sections read; a connectivity re-check collects only these
+
+
+def message_id(rule_id: str, result: str, suffix: str | None) -> str:
+    return f"{rule_id}.{result}" + (f".{suffix}" if suffix else "")
+
+
+def evaluate(spec: RuleSpec, facts: Facts, ctx: RuleContext) -> RuleOutcome | None:
+    """Run one rule; ``None`` means the rule emits no row for this host (e.g. a US Gov-only id)."""
+    from umcheck.rules.remediation import remediation_for  # catalog imports rules; avoid a cycle
+
+    try:
+        verdict = spec.check(facts, ctx)
+    except NotCollected as exc:
+        verdict = Verdict(
+            CheckResult.NOT_EVALUATED,
+            f"Not evaluated: the '{exc.section}' facts were not collected ({exc.reason}).",
+            args=[],
+            reason=f"{exc.section}: {exc.reason}",
+        )
+    if verdict is None:
+        return None
+    mid = message_id(spec.rule_id, verdict.result, verdict.suffix)
+    remediation = None
+    if verdict.result in (CheckResult.FAILED, CheckResult.WARNING):
+        remediation = remediation_for(mid)
+    return RuleOutcome(
+        RuleId=spec.rule_id,
+        RuleGroupId=spec.group_id,
+        RuleName=spec.name,
+        RuleGroupName=spec.group_name,
+        RuleDescription=verdict.description if verdict.description is not None else spec.description,
+        CheckResult=str(verdict.result),
+        CheckResultMessage=verdict.message,
+        CheckResultMessageId=mid,
+        CheckResultMessageArguments=verdict.args,
+        reason=verdict.reason,
+        evidence=verdict.evidence,
+        remediation=remediation,
+    )

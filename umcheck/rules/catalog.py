@@ -1,0 +1,47 @@
+"""All rules in official output order, and selection by RuleId, group or ``all``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from umcheck.facts import Facts
+from umcheck.results import RuleOutcome
+from umcheck.rules.base import RuleContext, RuleSpec, evaluate
+from umcheck.rules.linux import LINUX_RULES
+from umcheck.rules.windows import WINDOWS_RULES
+
+ALL_RULES: tuple[RuleSpec, ...] = tuple(WINDOWS_RULES) + tuple(LINUX_RULES)
+GROUPS: tuple[str, ...] = tuple(dict.fromkeys(r.group_id for r in ALL_RULES))
+
+
+def _matches(rule: RuleSpec, selector: str) -> bool:
+    s = selector.strip()
+    return s.lower() == "all" or s == rule.rule_id or s.lower() == rule.group_id.lower()
+
+
+def known_selector(selector: str) -> bool:
+    """True when ``selector`` names ``all``, a group id or a RuleId (case-insensitive for groups)."""
+    return any(_matches(r, selector) for r in ALL_RULES)
+
+
+def select_rules(selectors: Iterable[str] | None = None, os_family: str | None = None) -> list[RuleSpec]:
+    sel = [s for s in (selectors or []) if s.strip()]
+    return [
+        r
+        for r in ALL_RULES
+        if (os_family is None or r.os_family == os_family) and (not sel or any(_matches(r, s) for s in sel))
+    ]
+
+
+def needed_sections(rules: Iterable[RuleSpec]) -> list[str]:
+    """Facts sections the given rules read (what a targeted re-check needs to collect)."""
+    return sorted({s for r in rules for s in r.needs})
+
+
+def evaluate_host(facts: Facts, ctx: RuleContext, selectors: Iterable[str] | None = None) -> list[RuleOutcome]:
+    outcomes = []
+    for spec in select_rules(selectors, facts.os_family):
+        outcome = evaluate(spec, facts, ctx)
+        if outcome is not None:
+            outcomes.append(outcome)
+    return outcomes
