@@ -1,0 +1,140 @@
+"""YAML loading that remembers where things were written.
+
+Inventories and playbooks are user input: an error has to name the file and line. PyYAML drops
+node marks once objects are built, so mappings are built as ``MarkedDict`` which keeps the line
+of the mapping and of each key. Vault data is refused here, at the line it appears, because
+umcheck has no vault password handling (secrets come from environment lookups instead).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from umcheck.errors import InputError
+
+log = logging.getLogger("umcheck.inventory")
+
+try:  # libyaml is ~10x faster on large inventories; marks are kept either way
+    _BaseLoader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _BaseLoader = yaml.SafeLoader
+
+VAULT_HEADER = "$ANSIBLE_VAULT"
+VAULT_HINT = "vault-encrypted values are not supported; use \"{{ lookup('env', 'NAME') }}\" instead"
+
+
+class MarkedDict(dict):
+    """A dict that knows the 1-based line of itself and of each of its keys."""
+
+    line: int | None = None
+    key_lines: dict[Any, int]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key_lines = {}
+
+    def line_of(self, key: Any) -> int | None:
+        return self.key_lines.get(key, self.line)
+
+
+class UnsafeStr(str):
+    """A string tagged ``!unsafe``: never rendered as a template."""
+
+
+def _check_vault_text(value: str, path: str, line: int) -> None:
+    if value.lstrip().startswith(VAULT_HEADER):
+        raise InputError(VAULT_HINT, path=path, line=line)
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """SafeLoader that builds MarkedDicts, keeps dates as text and rejects vault data."""
+
+    source_path = "<string>"
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> MarkedDict:  # type: ignore[override]
+        self.flatten_mapping(node)  # resolves '<<' merge keys as SafeLoader does
+        result = MarkedDict()
+        result.line = node.start_mark.line + 1
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                hash(key)
+            except TypeError:
+                raise InputError(f"mapping key {key!r} is not a scalar", path=self.source_path, line=line) from None
+            if key in result:
+                log.warning("%s:%s: duplicate key %r; the last definition wins", self.source_path, line, key)
+            result[key] = self.construct_object(value_node, deep=deep)
+            result.key_lines[key] = line
+        return result
+
+    def construct_yaml_map(self, node: yaml.MappingNode):  # type: ignore[override]
+        data = MarkedDict()
+        data.line = node.start_mark.line + 1
+        yield data
+        built = self.construct_mapping(node, deep=True)
+        data.update(built)
+        data.key_lines = built.key_lines
+
+    def construct_yaml_str(self, node: yaml.ScalarNode) -> str:  # type: ignore[override]
+        value = self.construct_scalar(node)
+        _check_vault_text(value, self.source_path, node.start_mark.line + 1)
+        return value
+
+    def construct_as_text(self, node: yaml.ScalarNode) -> str:
+        return str(self.construct_scalar(node))
+
+    def construct_vault(self, node: yaml.Node) -> None:
+        raise InputError(VAULT_HINT, path=self.source_path, line=node.start_mark.line + 1)
+
+    def construct_unsafe(self, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return UnsafeStr(self.construct_scalar(node))
+        raise InputError("!unsafe is only supported on strings", path=self.source_path,
+                         line=node.start_mark.line + 1)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_yaml_map)
+_LineLoader.add_constructor("tag:yaml.org,2002:str", _LineLoader.construct_yaml_str)
+# Ansible shows YAML dates as the text written; keep them as strings.
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_as_text)
+_LineLoader.add_constructor("!vault", _LineLoader.construct_vault)
+_LineLoader.add_constructor("!unsafe", _LineLoader.construct_unsafe)
+
+
+def load_yaml_text(text: str, path: str) -> Any:
+    """Parse one YAML document; any problem becomes an InputError naming ``path`` and the line."""
+    if text.lstrip().startswith(VAULT_HEADER):
+        raise InputError("vault-encrypted files are not supported; keep secrets in environment "
+                         "variables and use \"{{ lookup('env', 'NAME') }}\"", path=path, line=1)
+    loader = _LineLoader(text)
+    loader.source_path = path
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise InputError(f"invalid YAML: {problem}", path=path, line=line) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"invalid YAML: {exc}", path=path) from None
+    finally:
+        loader.dispose()
+
+
+def read_text(path: Path | str) -> str:
+    """Read a UTF-8 text file, turning OS and decoding errors into InputError."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+
+
+def load_yaml_file(path: Path | str) -> Any:
+    return load_yaml_text(read_text(path), str(path))
