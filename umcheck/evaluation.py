@@ -1,0 +1,78 @@
+"""From one host's raw collector output to its HostResult: parse, validate, evaluate, grade.
+
+Shared by ``umcheck evaluate`` (saved files) and the runner (live output), so a saved facts
+file and a live scan of the same machine give the same result. Bad output never raises: it
+becomes a ``collector_error`` HostResult naming what was wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import replace
+
+from umcheck import envelope
+from umcheck.compat import OfficialOutputError, parse_official
+from umcheck.facts import Facts, FactsError
+from umcheck.results import HostResult, HostStatus, Readiness, RuleOutcome
+from umcheck.rules.base import RuleContext
+from umcheck.rules.catalog import evaluate_host, select_rules
+from umcheck.rules.readiness import readiness
+
+
+def graded(base: HostResult, outcomes: list[RuleOutcome]) -> HostResult:
+    verdict = readiness(outcomes)
+    return replace(base, status=HostStatus.OK, outcomes=outcomes, readiness=verdict.state, readiness_reason=verdict.reason)
+
+
+def evaluate_facts(base: HostResult, facts: Facts, ctx: RuleContext, selectors: Iterable[str] | None = None) -> HostResult:
+    outcomes = evaluate_host(facts, ctx, selectors)
+    errors = [f"{e.section}: {e.message}"[:300] for e in facts.collector.errors]
+    return replace(graded(base, outcomes), os_family=facts.os_family, collector_errors=errors)
+
+
+def collector_failure(base: HostResult, message: str) -> HostResult:
+    return replace(
+        base,
+        status=HostStatus.COLLECTOR_ERROR,
+        readiness=Readiness.UNKNOWN,
+        readiness_reason="the collector's output could not be used",
+        error=message,
+        error_kind="collector_error",
+    )
+
+
+def evaluate_output(
+    base: HostResult,
+    raw: bytes | str,
+    ctx: RuleContext,
+    selectors: Iterable[str] | None = None,
+    *,
+    max_bytes: int = envelope.MAX_ENVELOPE_BYTES,
+) -> HostResult:
+    """Grade one host from collector output (envelope), a bare facts document, or official JSON."""
+    text = envelope.decode(raw) if isinstance(raw, bytes) else raw
+    if len(text) > max_bytes:
+        return collector_failure(base, f"collector output is over the {max_bytes}-byte cap")
+    try:
+        if envelope.END in text or envelope.BEGIN in text:
+            doc = envelope.parse(text, max_bytes=max_bytes)
+        else:
+            doc = json.loads(text)
+            if not (isinstance(doc, dict) and "facts_version" in doc):
+                raise ValueError("not a facts document")
+        return evaluate_facts(base, Facts.from_dict(doc), ctx, selectors)
+    except envelope.EnvelopeError as exc:
+        return collector_failure(base, str(exc))
+    except FactsError as exc:
+        return collector_failure(base, f"invalid facts: {exc}")
+    except (ValueError, RecursionError):
+        pass
+    try:
+        family, outcomes = parse_official(text)
+    except OfficialOutputError as exc:
+        return collector_failure(base, f"output is neither umcheck facts nor official troubleshooter JSON ({exc})")
+    wanted = {r.rule_id for r in select_rules(selectors, family)}
+    if selectors:
+        outcomes = [o for o in outcomes if o.RuleId in wanted]
+    return replace(graded(base, outcomes), os_family=family)
