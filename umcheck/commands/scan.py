@@ -1,0 +1,129 @@
+"""``umcheck scan``: check the selected hosts of an inventory and write the reports."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from umcheck.commands.evaluate import selectors_from
+from umcheck.errors import UsageError
+from umcheck.plan import DEFAULT_CONNECT_TIMEOUT, DEFAULT_FORKS, DEFAULT_TIMEOUT, Timeouts
+from umcheck.scan import DEFAULT_FORMATS, ScanRequest, exit_code, run_scan
+
+ALL_FORMATS = ("text", "html", "json", "csv", "junit", "markdown", "prometheus")
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    """Options shared by ``scan`` and ``run`` (a playbook's values win over these defaults)."""
+    p.add_argument("-i", "--inventory", action="append", default=[], metavar="SRC", help="inventory file or directory (repeatable)")
+    p.add_argument("-l", "--limit", metavar="PATTERN", help="further limit the hosts (Ansible pattern, or @file)")
+    p.add_argument("-e", "--extra-vars", action="append", default=[], metavar="K=V", help="variables that win over the inventory")
+    p.add_argument("-k", "--ask-pass", action="store_true", help="prompt for the connection password")
+    p.add_argument("--password-env", metavar="NAME", help="take the connection password from this environment variable")
+    p.add_argument("-o", "--output-dir", type=Path, default=Path("reports"), help="reports folder (default: reports)")
+    p.add_argument("--db", type=Path, help="history database (default: <output-dir>/umcheck.db)")
+    p.add_argument("--no-history", action="store_true", help="do not record the run in the history database")
+    p.add_argument("-q", "--quiet", action="count", default=0, help="less output")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more output")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scan", help="scan hosts from an inventory and write readiness reports")
+    add_common(p)
+    p.add_argument("--rules", action="append", default=[], help="only these rules or groups (repeatable, comma-separated)")
+    p.add_argument("-f", "--forks", type=int, default=DEFAULT_FORKS, help=f"hosts scanned at once (default {DEFAULT_FORKS})")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help=f"per-host deadline in seconds (default {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--connect-timeout", type=float, default=DEFAULT_CONNECT_TIMEOUT, help="connect timeout in seconds")
+    p.add_argument("--probe-timeout", type=float, default=5.0, help="collector's timeout per network probe (default 5)")
+    p.add_argument("--retries", type=int, default=2, help="extra attempts after a transient connection error (default 2)")
+    p.add_argument("--format", action="append", default=[], help=f"report formats, comma-separated: {', '.join(ALL_FORMATS)} or all")
+    p.add_argument("--max-output", type=int, default=4 * 1024 * 1024, help="cap on one host's collector output in bytes")
+    p.add_argument("--keep-runs", type=int, help="keep only the newest N run folders")
+    p.add_argument("--resume", metavar="RUN", help="finish an interrupted run: scan only the hosts its journal lacks")
+    p.add_argument("--rerun-failed", nargs="?", const="last", metavar="RUN", help="only hosts not Ready in RUN (default: last)")
+    p.add_argument("--failed-rule", metavar="RULE_ID", help="only hosts where this rule failed (in --rerun-failed RUN or last)")
+    p.set_defaults(func=run)
+
+
+def parse_formats(values: list[str]) -> tuple[str, ...]:
+    formats = [f.strip().lower() for v in values for f in v.split(",") if f.strip()]
+    if not formats:
+        return DEFAULT_FORMATS
+    if "all" in formats:
+        return ALL_FORMATS
+    bad = [f for f in formats if f not in ALL_FORMATS]
+    if bad:
+        raise UsageError(f"unknown report format {bad[0]!r}; formats are: {', '.join(ALL_FORMATS)}")
+    return tuple(dict.fromkeys(formats))
+
+
+def parse_extra_vars(values: list[str]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"-e {item!r}: expected KEY=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+def password_from(args: argparse.Namespace) -> str | None:
+    if args.password_env:
+        value = os.environ.get(args.password_env)
+        if value is None:
+            raise UsageError(f"--password-env {args.password_env}: that environment variable is not set")
+        return value
+    if args.ask_pass:
+        if not sys.stdin.isatty():
+            raise UsageError("--ask-pass needs a terminal; use --password-env NAME in scripts")
+        return getpass.getpass("Connection password: ")
+    return None
+
+
+def request_from(args: argparse.Namespace) -> ScanRequest:
+    if not args.inventory:
+        raise UsageError("no inventory given (use -i FILE)")
+    for name, value in (("--forks", args.forks), ("--timeout", args.timeout), ("--connect-timeout", args.connect_timeout)):
+        if value <= 0:
+            raise UsageError(f"{name} must be positive")
+    if args.failed_rule and not selectors_from([args.failed_rule]):
+        raise UsageError(f"--failed-rule {args.failed_rule}: unknown rule")
+    return ScanRequest(
+        inventory=args.inventory,
+        limit=args.limit,
+        selectors=tuple(selectors_from(args.rules)),
+        forks=args.forks,
+        timeouts=Timeouts(connect=args.connect_timeout, host=args.timeout, probe=args.probe_timeout),
+        retries=max(0, args.retries),
+        max_output=args.max_output,
+        formats=parse_formats(args.format),
+        reports_dir=args.output_dir,
+        db=args.db,
+        history=not args.no_history,
+        keep_runs=args.keep_runs,
+        resume=args.resume,
+        rerun_failed=args.rerun_failed,
+        failed_rule=args.failed_rule,
+        extra_vars=parse_extra_vars(args.extra_vars),
+        password=password_from(args),
+        verbosity=args.verbose - args.quiet,
+    )
+
+
+def print_outcome(outcome, verbosity: int) -> None:
+    from umcheck.reports.text import render_summary
+
+    if verbosity >= -1:
+        print(render_summary(outcome.fleet, width=100, color=sys.stdout.isatty()))
+        print(f"\nreports: {outcome.run_dir}")
+
+
+def run(args: argparse.Namespace) -> int:
+    req = request_from(args)
+    outcome = asyncio.run(run_scan(req))
+    print_outcome(outcome, req.verbosity)
+    return exit_code(outcome.fleet)

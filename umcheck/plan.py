@@ -1,0 +1,84 @@
+"""What a run will do, decided before any connection: hosts, rules, timeouts, collector params.
+
+The plan is built once from the inventory and the options (CLI or playbook); the runner only
+executes it. Collector parameters are built once per distinct (cloud, location, rules) — not
+once per host — since a fleet usually shares one Automation account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+from umcheck.collectors.invocation import (
+    CollectorParams,
+    Invocation,
+    linux,
+    params_for,
+    windows_psrp,
+    windows_winrm,
+)
+from umcheck.inventory.connection import ConnectionSettings
+from umcheck.rules.base import RuleContext
+from umcheck.rules.catalog import select_rules
+
+DEFAULT_FORKS = 100
+DEFAULT_TIMEOUT = 120.0
+DEFAULT_CONNECT_TIMEOUT = 15.0
+DEFAULT_MAX_OUTPUT = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Every deadline umcheck owns: per connect, per host in total, and the collector's probes."""
+
+    connect: float = DEFAULT_CONNECT_TIMEOUT
+    host: float = DEFAULT_TIMEOUT
+    probe: float = 5.0
+
+
+@dataclass(frozen=True)
+class HostTarget:
+    name: str
+    settings: ConnectionSettings
+    context: RuleContext
+    invocation: Invocation
+    timeouts: Timeouts
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    forks: int = DEFAULT_FORKS
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retries: int = 2  # extra attempts for transient connection errors only
+    retry_backoff: float = 1.0
+    max_output: int = DEFAULT_MAX_OUTPUT
+    selectors: tuple[str, ...] = ()
+    probe_overrides: tuple[tuple[str, str], ...] = ()  # tests: point probes at loopback listeners
+
+
+@cache
+def _params(selectors: tuple[str, ...], cloud: str, location: str | None, probe: float,
+            overrides: tuple[tuple[str, str], ...]) -> CollectorParams:  # fmt: skip
+    rules = select_rules(selectors) if selectors else None
+    return params_for(rules, cloud, location, probe_timeout=probe, overrides=dict(overrides))
+
+
+@cache
+def _invocation(key: tuple, os_family: str, connection: str) -> Invocation:
+    params = _params(*key)
+    if os_family == "linux":
+        return linux(params)
+    return windows_psrp(params) if connection == "psrp" else windows_winrm(params)
+
+
+def target_for(settings: ConnectionSettings, options: RunOptions) -> HostTarget:
+    t = options.timeouts
+    timeouts = Timeouts(
+        connect=settings.connect_timeout or t.connect,
+        host=settings.timeout or t.host,
+        probe=settings.probe_timeout or t.probe,
+    )
+    key = (options.selectors, settings.cloud, settings.automation_account_location, timeouts.probe, options.probe_overrides)
+    ctx = RuleContext(cloud=settings.cloud, location=settings.automation_account_location, is_azure=settings.is_azure)
+    return HostTarget(settings.name, settings, ctx, _invocation(key, settings.os, settings.connection), timeouts)

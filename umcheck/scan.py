@@ -1,0 +1,172 @@
+"""One scan from request to reports: select hosts, plan, run, journal, report, remember.
+
+Shared by ``umcheck scan``, ``umcheck run PLAYBOOK`` and ``umcheck demo``. Ordering matters for
+"nothing gathered is lost": the journal is written host by host while the run goes; reports
+and history are written from the FleetResult afterwards, also for an interrupted run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from umcheck.errors import UsageError
+from umcheck.events import EventSink, JournalSink
+from umcheck.inventory import Inventory, load_inventory
+from umcheck.journal import JOURNAL_NAME, Journal, read_journal
+from umcheck.plan import DEFAULT_FORKS, DEFAULT_MAX_OUTPUT, RunOptions, Timeouts, target_for
+from umcheck.progress import make_progress
+from umcheck.results import FleetResult, HostStatus
+from umcheck.runner import Runner, new_run_id
+from umcheck.transports import make_transport
+from umcheck.transports.pool import configure as configure_pool
+from umcheck.transports.shared import Shared
+
+DEFAULT_FORMATS = ("text", "html", "json", "csv")
+
+
+@dataclass
+class ScanRequest:
+    inventory: list[str]
+    pattern: str = "all"
+    limit: str | None = None
+    selectors: tuple[str, ...] = ()
+    forks: int = DEFAULT_FORKS
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retries: int = 2
+    max_output: int = DEFAULT_MAX_OUTPUT
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    reports_dir: Path = Path("reports")
+    db: Path | None = None  # default: <reports_dir>/umcheck.db
+    history: bool = True
+    keep_runs: int | None = None
+    resume: str | None = None
+    rerun_failed: str | None = None  # a run reference ("last", an id, ...)
+    failed_rule: str | None = None
+    extra_vars: dict[str, Any] = field(default_factory=dict)
+    password: str | None = None
+    verbosity: int = 0
+    probe_overrides: tuple[tuple[str, str], ...] = ()
+    environ: dict[str, str] | None = None
+
+    @property
+    def db_path(self) -> Path:
+        return self.db or self.reports_dir / "umcheck.db"
+
+
+@dataclass
+class ScanOutcome:
+    fleet: FleetResult
+    run_dir: Path
+    reports: dict[str, Path]
+
+
+def exit_code(fleet: FleetResult) -> int:
+    if fleet.interrupted:
+        return 130
+    return 0 if fleet.all_ready else 1
+
+
+def _open_store(req: ScanRequest):
+    from umcheck.store import Store
+
+    return Store(req.db_path)
+
+
+def _select(req: ScanRequest, inventory: Inventory) -> list:
+    hosts = inventory.select(req.pattern, req.limit, check_usable=False)
+    if req.rerun_failed or req.failed_rule:
+        wanted = set(_open_store(req).select_rerun(req.rerun_failed or "last", req.failed_rule))
+        hosts = [h for h in hosts if h.name in wanted]
+        if not hosts:
+            what = f"rule {req.failed_rule} failed" if req.failed_rule else "was not Ready"
+            raise UsageError(f"no selected host {what} in run {req.rerun_failed or 'last'}: nothing to re-check")
+    return hosts
+
+
+def _resume_state(req: ScanRequest) -> tuple[Path, dict[str, Any], dict]:
+    run_dir = Path(req.resume)
+    if not (run_dir / JOURNAL_NAME).exists():
+        run_dir = req.reports_dir / req.resume
+    if not (run_dir / JOURNAL_NAME).exists():
+        raise UsageError(f"--resume {req.resume}: no {JOURNAL_NAME} there or under {req.reports_dir}/")
+    contents = read_journal(run_dir)
+    done = {n: r for n, r in contents.hosts.items() if r.status != HostStatus.CANCELLED}
+    return run_dir, contents.header, done
+
+
+async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None) -> ScanOutcome:
+    inventory = load_inventory(req.inventory, extra_vars=req.extra_vars, password=req.password, environ=req.environ)
+    if req.resume:
+        run_dir, header, done = _resume_state(req)
+        selectors = tuple(header.get("rules") or ())
+        hosts = [inventory.get(n) for n in header.get("plan_hosts", [])]
+    else:
+        hosts = _select(req, inventory)
+        selectors = req.selectors
+        run_id = new_run_id()
+        run_dir = req.reports_dir / run_id
+        header = {
+            "run_id": run_id,
+            "inventory": list(req.inventory),
+            "limit": req.limit,
+            "pattern": req.pattern,
+            "rules": list(selectors),
+            "plan_hosts": [h.name for h in hosts],
+        }
+        done = {}
+    options = RunOptions(forks=req.forks, timeouts=req.timeouts, retries=req.retries, max_output=req.max_output,
+                         selectors=selectors, probe_overrides=req.probe_overrides)  # fmt: skip
+    usable = [h for h in hosts if h.settings is not None]
+    skipped = {h.name: f"not scanned: {h.problem}" for h in hosts if h.settings is None}
+    if not usable and not done:
+        first = next(iter(skipped.values()), "no host selected")
+        raise UsageError(f"no host can be scanned ({first})")
+    targets = [target_for(h.settings, options) for h in usable]
+
+    configure_pool(req.forks)
+    shared = Shared()
+    journal = Journal(run_dir / JOURNAL_NAME)
+    sinks: list[EventSink] = [JournalSink(journal, resumed=bool(req.resume)), make_progress(req.verbosity)]
+    runner = Runner(options, lambda s: make_transport(s, shared), sinks + list(extra_sinks or []))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, runner.cancel)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests) or no signals
+            pass
+    try:
+        fleet = await runner.run(targets, header, done=done, skipped=skipped)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.remove_signal_handler(sig)
+            except (NotImplementedError, RuntimeError):
+                pass
+        journal.close()
+    reports = finish_run(req, fleet, run_dir)
+    return ScanOutcome(fleet, run_dir, reports)
+
+
+def finish_run(req: ScanRequest, fleet: FleetResult, run_dir: Path) -> dict[str, Path]:
+    """Reports, retry file, history and retention — also for an interrupted run."""
+    from umcheck.reports import write_reports
+    from umcheck.retention import prune_runs
+    from umcheck.retry import write_retry_file
+
+    store = _open_store(req) if req.history else None
+    previous = None
+    if store is not None:
+        try:
+            previous = store.load_run("last")
+        except UsageError:
+            previous = None
+        store.save_run(fleet)
+    paths = write_reports(fleet, run_dir, list(req.formats), store=store, previous=previous)
+    paths["retry"] = write_retry_file(fleet, run_dir / "failed.txt")
+    if req.keep_runs:
+        prune_runs(req.reports_dir, req.keep_runs)
+    return paths
