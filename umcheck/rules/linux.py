@@ -3,7 +3,7 @@
 The rules live in ``linux_agent`` (prerequisites, agent and worker health), ``linux_network``
 (proxy, IMDS, internet, repositories) and ``linux_endpoints`` (agent service, JRDS, Log
 Analytics); this module only fixes their order. Deviations from the official script are listed
-in docs/deviations-linux.md.
+in docs/deviations.md (Part 2).
 """
 
 from __future__ import annotations

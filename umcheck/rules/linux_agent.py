@@ -2,7 +2,7 @@
 
 Each check is a pure function of the collected facts. Where the official script gives a false
 pass or a false fail (quirks Q-L3, Q-L4) the id stays official and ``reason`` says what umcheck
-decided instead; docs/deviations-linux.md lists every such case.
+decided instead; docs/deviations.md (Part 2) lists every such case.
 """
 
 from __future__ import annotations

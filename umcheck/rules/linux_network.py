@@ -2,7 +2,7 @@
 
 These are the official checks whose verdicts are most often wrong (a proxy is "a failure", any
 HTTP reply is "IMDS reachable", any stderr line is "repositories unreachable"). umcheck keeps the
-ids and judges what was actually observed; docs/deviations-linux.md says where and why.
+ids and judges what was actually observed; docs/deviations.md (Part 2) says where and why.
 """
 
 from __future__ import annotations
