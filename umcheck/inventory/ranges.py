@@ -9,6 +9,7 @@ start above the end yields nothing. Unlike Ansible, a malformed range is always 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import string
 
@@ -35,8 +36,19 @@ _BRACKETED_PORT = re.compile(r"^\[(.+)\]:([0-9]+)$")
 _HOST_PORT = re.compile(r"^((?:[^:\[\]]|\[[^\]]*\])*):([0-9]+)$")
 
 
+def _is_ipv6(text: str) -> bool:
+    if "[" not in text:
+        try:
+            ipaddress.IPv6Address(text)
+        except ValueError:
+            return False
+        return True
+    # with ranges inside: require a real IPv6 shape ('::' or eight groups)
+    return bool(_IPV6.match(text)) and ("::" in text or text.count(":") == 7)
+
+
 def _is_address(text: str) -> bool:
-    return bool(_IPV4.match(text) or _HOSTNAME.match(text) or (":" in text and _IPV6.match(text)))
+    return bool(_IPV4.match(text) or _HOSTNAME.match(text) or (":" in text and _is_ipv6(text)))
 
 
 def split_port(text: str) -> tuple[str, int | None]:
@@ -103,3 +115,9 @@ def expand_host_pattern(text: str) -> tuple[list[str], int | None]:
     if port is None and text.endswith(":"):
         raise RangeError(f"host '{text}' ends with ':' but has no port number")
     return expand_ranges(name), port
+
+
+def is_single_address(text: str) -> bool:
+    """True when ``text`` is one host address (maybe with ranges and a port), as patterns need."""
+    name, _ = split_port(text)
+    return _is_address(name)

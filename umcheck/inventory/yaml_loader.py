@@ -41,6 +41,16 @@ class MarkedDict(dict):
         return self.key_lines.get(key, self.line)
 
 
+class MarkedList(list):
+    """A list that knows the 1-based line of itself and of each item."""
+
+    line: int | None = None
+    item_lines: list[int]
+
+    def line_of(self, index: int) -> int | None:
+        return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
+
+
 class UnsafeStr(str):
     """A string tagged ``!unsafe``: never rendered as a template."""
 
@@ -80,6 +90,13 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         data.update(built)
         data.key_lines = built.key_lines
 
+    def construct_yaml_seq(self, node: yaml.SequenceNode):  # type: ignore[override]
+        data = MarkedList()
+        data.line = node.start_mark.line + 1
+        data.item_lines = [item.start_mark.line + 1 for item in node.value]
+        yield data
+        data.extend(self.construct_sequence(node))
+
     def construct_yaml_str(self, node: yaml.ScalarNode) -> str:  # type: ignore[override]
         value = self.construct_scalar(node)
         _check_vault_text(value, self.source_path, node.start_mark.line + 1)
@@ -99,6 +116,7 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
 
 
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_yaml_map)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_yaml_seq)
 _LineLoader.add_constructor("tag:yaml.org,2002:str", _LineLoader.construct_yaml_str)
 # Ansible shows YAML dates as the text written; keep them as strings.
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_as_text)

@@ -1,0 +1,49 @@
+"""Compare umcheck with a live ``ansible-inventory`` (skipped when Ansible is not on PATH).
+
+ansible-core is not a umcheck dependency; this test exists to catch drift between the recorded
+golden files and whatever Ansible version a developer has installed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from umcheck.inventory import load_inventory
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+ANSIBLE_INVENTORY = shutil.which("ansible-inventory")
+pytestmark = pytest.mark.skipif(ANSIBLE_INVENTORY is None, reason="ansible-inventory is not on PATH")
+
+CASES = [(c.name, [str(c / s.strip()) for s in (c / "sources.txt").read_text().splitlines() if s.strip()])
+         for c in sorted(HERE.iterdir()) if (c / "sources.txt").exists()]
+CASES.append(("example-inventory", [str(REPO / "inventory")]))
+
+
+def _drop_templates(ours: dict, ansible: dict) -> None:
+    """Ansible does not render templates in --list (umcheck does); compare only literal values."""
+    for host, hostvars in ansible["_meta"]["hostvars"].items():
+        for key in [k for k, v in hostvars.items() if isinstance(v, str) and "{{" in v]:
+            del hostvars[key]
+            ours["_meta"]["hostvars"].get(host, {}).pop(key, None)
+
+
+@pytest.mark.parametrize(("case", "sources"), CASES, ids=[c for c, _ in CASES])
+def test_list_matches_live_ansible(case: str, sources: list[str], tmp_path: Path) -> None:
+    (tmp_path / "ansible.cfg").write_text("[defaults]\n")
+    cmd = [ANSIBLE_INVENTORY, "--list"] + [arg for s in sources for arg in ("-i", s)]
+    env = {"ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"), "ANSIBLE_HOME": str(tmp_path),
+           "ANSIBLE_INVENTORY_UNPARSED_FAILED": "True", "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    expected = json.loads(proc.stdout)
+    expected["_meta"].pop("profile", None)
+    ours = json.loads(json.dumps(load_inventory(sources, environ={"UMCHECK_WIN_PASSWORD": "x"}).to_list_json(
+        mask=False)))
+    _drop_templates(ours, expected)
+    assert ours == expected

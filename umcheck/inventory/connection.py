@@ -1,0 +1,293 @@
+"""Typed connection settings, resolved from Ansible's connection variables when the inventory loads.
+
+The transports never read raw variables: they get a frozen ``ConnectionSettings`` whose values
+were checked at load time, so a bad port or a typo in a ``umcheck_*`` variable is reported with
+its file and line before any host is contacted. Alias rules and defaults follow ansible-core's
+winrm/psrp/ssh plugins (for each setting the *last* defined name of its alias list wins, e.g.
+``ansible_winrm_port`` beats ``ansible_port``; winrm defaults to https on 5986). TLS
+certificates are validated unless a host turns that off.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from umcheck.errors import InputError
+from umcheck.inventory.model import Origin
+from umcheck.inventory.templating import to_bool
+
+CONNECTIONS = ("winrm", "psrp", "ssh", "local")
+_CONNECTION_ALIASES = {"smart": "ssh", "paramiko": "ssh", "paramiko_ssh": "ssh"}
+CLOUDS = ("public", "usgov", "china")
+OS_NAMES = ("windows", "linux")
+WINRM_TRANSPORTS = ("basic", "plaintext", "ssl", "ntlm", "kerberos", "credssp", "certificate")
+PSRP_AUTH = ("negotiate", "basic", "certificate", "kerberos", "ntlm", "credssp")
+ENCRYPTION = ("auto", "always", "never")
+WINDOWS_SHELLS = ("powershell", "cmd")
+_PASSWORD_VARS = ("ansible_password", "ansible_winrm_pass", "ansible_winrm_password", "ansible_ssh_pass",
+                  "ansible_ssh_password")
+
+# umcheck's own host variables: name -> one-line description (also used by the docs and CLI).
+UMCHECK_VARS: dict[str, str] = {
+    "umcheck_cloud": "Azure cloud of the Automation account: public, usgov or china",
+    "umcheck_automation_account_location": "Azure region of the Automation account (e.g. westeurope)",
+    "umcheck_os": "windows or linux; inferred from the connection when absent",
+    "umcheck_timeout": "wall-clock limit for the whole check of this host, seconds",
+    "umcheck_connect_timeout": "limit for opening the connection, seconds",
+    "umcheck_is_azure": "true if the machine is an Azure VM (skips the guess)",
+    "umcheck_probe_timeout": "limit for each network probe the collector makes, seconds",
+}
+
+
+class DeferredProblem(Exception):
+    """A host cannot be connected to, but that only matters if the host gets selected."""
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """Everything a transport needs to reach one host. ``password`` never appears in repr."""
+
+    name: str
+    host: str
+    connection: str
+    port: int | None = None
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    os: str = "linux"
+    shell_type: str | None = None
+    scheme: str | None = None
+    path: str | None = None
+    winrm_transport: tuple[str, ...] = ()
+    psrp_auth: str | None = None
+    psrp_configuration_name: str | None = None
+    cert_validation: bool = True
+    ca_trust_path: str | None = None
+    message_encryption: str | None = None
+    read_timeout: float | None = None
+    operation_timeout: float | None = None
+    connect_timeout: float | None = None
+    ssh_private_key_file: str | None = None
+    ssh_host_key_checking: bool = True
+    cloud: str = "public"
+    automation_account_location: str | None = None
+    is_azure: bool | None = None
+    timeout: float | None = None
+    probe_timeout: float | None = None
+
+
+class _Vars:
+    """Typed access to one host's variables; errors point at where the variable was written."""
+
+    def __init__(self, values: Mapping[str, Any], origins: Mapping[str, Origin], missing: Mapping[str, str]):
+        self.values, self.origins, self.missing = values, origins, missing
+
+    def fail(self, name: str, message: str) -> InputError:
+        origin = self.origins.get(name, Origin(None))
+        return InputError(f"{name}: {message}", path=origin.path, line=origin.line)
+
+    def pick(self, *names: str) -> tuple[str | None, Any]:
+        """The last of ``names`` that is defined wins (Ansible's alias rule)."""
+        for name in reversed(names):
+            if name in self.missing:
+                raise DeferredProblem(f"{name} needs environment variable {self.missing[name]}, which is not set")
+            if name in self.values and self.values[name] is not None:
+                return name, self.values[name]
+        return None, None
+
+    def get(self, convert: Callable[[Any], Any], *names: str, default: Any = None) -> Any:
+        name, value = self.pick(*names)
+        if name is None:
+            return default
+        try:
+            return convert(value)
+        except (TypeError, ValueError) as exc:
+            raise self.fail(name, str(exc)) from None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"expected text, got {type(value).__name__} {value!r}")
+    return str(value)
+
+
+def _port(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        raise ValueError(f"expected a port number, got {value!r}")
+    port = int(value)
+    if not 1 <= port <= 65535:
+        raise ValueError(f"port {port} is out of range 1-65535")
+    return port
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number of seconds, got {value!r}")
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a number of seconds, got {value!r}") from None
+    if not seconds > 0 or seconds == float("inf"):
+        raise ValueError(f"expected a positive number of seconds, got {value!r}")
+    return seconds
+
+
+def _choice(*choices: str) -> Callable[[Any], str]:
+    def convert(value: Any) -> str:
+        text = _text(value).strip().lower()
+        if text not in choices:
+            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+        return text
+    return convert
+
+
+def _validate_flag(value: Any) -> bool:
+    """``validate``/``ignore`` (Ansible's spelling) or a boolean."""
+    if isinstance(value, str) and value.strip().lower() in ("validate", "ignore"):
+        return value.strip().lower() == "validate"
+    try:
+        return to_bool(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not 'validate', 'ignore' or a boolean") from None
+
+
+def _transports(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else _text(value).split(",")
+    result = tuple(_text(i).strip().lower() for i in items if _text(i).strip())
+    bad = [t for t in result if t not in WINRM_TRANSPORTS]
+    if bad or not result:
+        raise ValueError(f"unknown transport {', '.join(bad) or '(empty)'}; use {', '.join(WINRM_TRANSPORTS)}")
+    return result
+
+
+def _connection_type(v: _Vars) -> str:
+    name, value = v.pick("ansible_connection")
+    if name is None:
+        return "ssh"
+    raw = _text(value).strip()
+    short = raw.removeprefix("ansible.builtin.").removeprefix("ansible.legacy.").removeprefix("ansible.windows.")
+    short = _CONNECTION_ALIASES.get(short, short)
+    if short not in CONNECTIONS:
+        raise DeferredProblem(f"ansible_connection '{raw}' is not supported by umcheck (use winrm, psrp, ssh or "
+                              "local), exclude this host from the pattern")
+    return short
+
+
+def _winrm(v: _Vars, s: dict[str, Any]) -> None:
+    s["host"] = v.get(_text, "ansible_host", "ansible_winrm_host", default=s["name"])
+    port = v.get(_port, "ansible_port", "ansible_winrm_port")
+    scheme = v.get(_choice("http", "https"), "ansible_winrm_scheme")
+    s["port"] = 5986 if port is None else port
+    s["scheme"] = scheme or ("http" if s["port"] == 5985 else "https")
+    s["user"] = v.get(_text, "ansible_user", "ansible_winrm_user")
+    s["password"] = v.get(_text, "ansible_password", "ansible_winrm_pass", "ansible_winrm_password")
+    default = ("ssl",) if s["scheme"] == "https" else ("plaintext",)
+    if s["user"] and "@" in s["user"]:
+        default = ("kerberos", *default)
+    s["winrm_transport"] = v.get(_transports, "ansible_winrm_transport", default=default)
+    s["path"] = v.get(_text, "ansible_winrm_path", default="/wsman")
+    s["cert_validation"] = v.get(_validate_flag, "ansible_winrm_server_cert_validation", default=True)
+    s["ca_trust_path"] = v.get(_text, "ansible_winrm_ca_trust_path")
+    s["message_encryption"] = v.get(_choice(*ENCRYPTION), "ansible_winrm_message_encryption", default="auto")
+    s["read_timeout"] = v.get(_seconds, "ansible_winrm_read_timeout_sec", default=30.0)
+    s["operation_timeout"] = v.get(_seconds, "ansible_winrm_operation_timeout_sec", default=20.0)
+    s["connect_timeout"] = v.get(_seconds, "ansible_winrm_connection_timeout")
+    if s["read_timeout"] <= s["operation_timeout"]:
+        name = v.pick("ansible_winrm_read_timeout_sec")[0] or "ansible_winrm_operation_timeout_sec"
+        raise v.fail(name, "the read timeout must be longer than the operation timeout "
+                     f"({s['read_timeout']:g} <= {s['operation_timeout']:g})")
+
+
+def _psrp(v: _Vars, s: dict[str, Any]) -> None:
+    s["host"] = v.get(_text, "ansible_host", "ansible_psrp_host", default=s["name"])
+    port = v.get(_port, "ansible_port", "ansible_psrp_port")
+    scheme = v.get(_choice("http", "https"), "ansible_psrp_protocol")
+    if port is None:
+        port = 5985 if scheme == "http" else 5986
+    s["port"] = port
+    s["scheme"] = scheme or ("http" if port == 5985 else "https")
+    s["user"] = v.get(_text, "ansible_user", "ansible_psrp_user")
+    s["password"] = v.get(_text, "ansible_password", "ansible_winrm_pass", "ansible_winrm_password")
+    s["psrp_auth"] = v.get(_choice(*PSRP_AUTH), "ansible_psrp_auth", default="negotiate")
+    s["psrp_configuration_name"] = v.get(_text, "ansible_psrp_configuration_name", default="Microsoft.PowerShell")
+    s["path"] = v.get(_text, "ansible_psrp_path", default="wsman")
+    s["cert_validation"] = v.get(_validate_flag, "ansible_psrp_cert_validation", default=True)
+    s["ca_trust_path"] = v.get(_text, "ansible_psrp_ca_cert", "ansible_psrp_cert_trust_path")
+    s["message_encryption"] = v.get(_choice(*ENCRYPTION), "ansible_psrp_message_encryption", default="auto")
+    s["read_timeout"] = v.get(_seconds, "ansible_psrp_read_timeout", default=30.0)
+    s["operation_timeout"] = v.get(_seconds, "ansible_psrp_operation_timeout", default=20.0)
+    s["connect_timeout"] = v.get(_seconds, "ansible_psrp_connection_timeout")
+
+
+def _ssh(v: _Vars, s: dict[str, Any]) -> None:
+    # For ssh the legacy ansible_ssh_* names come last in the alias lists, so they win.
+    s["host"] = v.get(_text, "ansible_host", "ansible_ssh_host", default=s["name"])
+    s["port"] = v.get(_port, "ansible_port", "ansible_ssh_port", default=22)
+    s["user"] = v.get(_text, "ansible_user", "ansible_ssh_user")
+    s["password"] = v.get(_text, "ansible_password", "ansible_ssh_pass", "ansible_ssh_password")
+    s["ssh_private_key_file"] = v.get(_text, "ansible_private_key_file", "ansible_ssh_private_key_file")
+    s["ssh_host_key_checking"] = v.get(to_bool, "ansible_host_key_checking", "ansible_ssh_host_key_checking",
+                                       default=True)
+    s["connect_timeout"] = v.get(_seconds, "ansible_ssh_timeout")
+
+
+def _infer_os(connection: str, shell_type: str | None) -> str:
+    if connection in ("winrm", "psrp"):
+        return "windows"
+    if connection == "ssh":
+        return "windows" if shell_type in WINDOWS_SHELLS else "linux"
+    return "windows" if sys.platform == "win32" else "linux"  # local: the controller itself
+
+
+def build_connection(name: str, values: Mapping[str, Any], origins: Mapping[str, Origin],
+                     missing: Mapping[str, str] | None = None, password: str | None = None) -> ConnectionSettings:
+    """Resolve one host's settings. Raises InputError (bad value) or DeferredProblem (unusable host).
+
+    ``password`` (from --ask-pass / --password-env) is used when the inventory sets none, or when
+    the inventory's password comes from an unset environment variable.
+    """
+    missing = dict(missing or {})
+    if password is not None:  # an unresolvable password variable gives way to the given password
+        unresolved = [k for k in missing if k in _PASSWORD_VARS]
+        values = {k: v for k, v in values.items() if k not in unresolved}
+        for var in unresolved:
+            del missing[var]
+    v = _Vars(values, origins, missing)
+    s: dict[str, Any] = {"name": name, "connection": _connection_type(v)}
+    s["shell_type"] = v.get(lambda x: _text(x).strip().lower(), "ansible_shell_type")
+    if s["connection"] == "winrm":
+        _winrm(v, s)
+    elif s["connection"] == "psrp":
+        _psrp(v, s)
+    elif s["connection"] == "ssh":
+        _ssh(v, s)
+    else:
+        s["host"] = v.get(_text, "ansible_host", default=name)
+        s["user"] = v.get(_text, "ansible_user")
+    if s.get("password") is None and password is not None:
+        s["password"] = password
+    s["os"] = v.get(_choice(*OS_NAMES), "umcheck_os") or _infer_os(s["connection"], s["shell_type"])
+    if s["os"] == "linux" and s["connection"] in ("winrm", "psrp"):
+        raise v.fail("umcheck_os", f"is linux but ansible_connection is {s['connection']}, which only reaches Windows")
+    s["cloud"] = v.get(_choice(*CLOUDS), "umcheck_cloud", default="public")
+    s["automation_account_location"] = v.get(lambda x: _text(x).strip().lower().replace(" ", ""),
+                                             "umcheck_automation_account_location")
+    s["is_azure"] = v.get(to_bool, "umcheck_is_azure")
+    s["timeout"] = v.get(_seconds, "umcheck_timeout")
+    s["probe_timeout"] = v.get(_seconds, "umcheck_probe_timeout")
+    s["connect_timeout"] = v.get(_seconds, "umcheck_connect_timeout", default=s.get("connect_timeout"))
+    return ConnectionSettings(**s)
+
+
+def check_umcheck_names(values: Mapping[str, Any], origins: Mapping[str, Origin]) -> None:
+    """Unknown ``umcheck_*`` variables are errors (a typo must not silently change nothing)."""
+    for key in values:
+        if key.startswith("umcheck_") and key not in UMCHECK_VARS:
+            origin = origins.get(key, Origin(None))
+            close = difflib.get_close_matches(key, list(UMCHECK_VARS), n=1, cutoff=0.75)
+            hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(UMCHECK_VARS)})"
+            raise InputError(f"unknown variable '{key}'{hint}", path=origin.path, line=origin.line)
+
