@@ -20,6 +20,7 @@ from umcheck.journal import JOURNAL_NAME, Journal, read_journal
 from umcheck.plan import DEFAULT_FORKS, DEFAULT_MAX_OUTPUT, RunOptions, Timeouts, target_for
 from umcheck.progress import make_progress
 from umcheck.results import FleetResult, HostStatus
+from umcheck.rules.catalog import select_rules
 from umcheck.runner import Runner, new_run_id
 from umcheck.transports import make_transport
 from umcheck.transports.pool import configure as configure_pool
@@ -79,7 +80,11 @@ def _open_store(req: ScanRequest):
 def _select(req: ScanRequest, inventory: Inventory) -> list:
     hosts = inventory.select(req.pattern, req.limit, check_usable=False)
     if req.rerun_failed or req.failed_rule:
-        wanted = set(_open_store(req).select_rerun(req.rerun_failed or "last", req.failed_rule))
+        store, run = _open_store(req), req.rerun_failed or "last"
+        if req.failed_rule:  # a RuleId, or a group: hosts where any of its rules failed
+            wanted = {n for r in select_rules([req.failed_rule]) for n in store.select_rerun(run, r.rule_id)}
+        else:
+            wanted = set(store.select_rerun(run))
         hosts = [h for h in hosts if h.name in wanted]
         if not hosts:
             what = f"rule {req.failed_rule} failed" if req.failed_rule else "was not Ready"
