@@ -1,0 +1,132 @@
+"""The Windows collector is read-only, PowerShell 5.1-compatible and speaks the envelope contract."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+
+from umcheck import envelope
+from umcheck.collectors import invocation
+from umcheck.collectors.invocation import MARKER, CollectorParams, script_text
+
+from .ps_readonly import check
+
+SCRIPT = script_text("windows.ps1")
+
+
+def test_script_parses_and_uses_only_allowlisted_calls() -> None:
+    assert check(SCRIPT) == []
+
+
+def test_script_is_ascii_and_starts_with_the_marker_line() -> None:
+    assert SCRIPT.isascii()  # stdin travels in the console code page: keep it 7-bit
+    assert SCRIPT.splitlines()[0] == f"# {MARKER} windows 1"
+
+
+def test_marker_strings_equal_the_envelope_module() -> None:
+    assert re.search(r"^\$UmcBegin = '(.*)'$", SCRIPT, re.M).group(1) == envelope.BEGIN
+    assert re.search(r"^\$UmcEnd = '(.*)'$", SCRIPT, re.M).group(1) == envelope.END
+
+
+def test_every_windows_section_of_the_contract_is_collected() -> None:
+    from typing import get_type_hints
+
+    from umcheck.facts import WindowsFacts
+
+    for section in get_type_hints(WindowsFacts):
+        assert re.search(rf"Invoke-UmcSection '{section}'|Test-UmcWanted '{section}'", SCRIPT), section
+
+
+def test_event_queries_are_bounded() -> None:
+    assert "Get-EventLog" not in SCRIPT  # absent in PowerShell 7
+    for line in SCRIPT.splitlines():
+        if "Get-WinEvent" in line and "-ListLog" not in line:
+            assert "-FilterHashtable" in line and "-MaxEvents" in line, line
+
+
+PLANTED = [
+    "Set-ItemProperty -Path 'HKLM:\\SOFTWARE\\X' -Name A -Value 1",
+    "Remove-Item -LiteralPath 'C:\\x'",
+    "New-Item -Path 'HKLM:\\SOFTWARE\\X'",
+    "Start-Service HealthService",
+    "Stop-Service -Name HealthService",
+    "Restart-Service wuauserv",
+    "Get-Service HealthService | Stop-Service",
+    "Invoke-Expression 'whoami'",
+    "iex $cmd",
+    "Add-Type -TypeDefinition 'public class X {}'",
+    "reg add HKLM\\SOFTWARE\\X /v A /d 1",
+    "sc.exe config wuauserv start= disabled",
+    "netsh winhttp reset proxy",
+    "Start-Process notepad.exe",
+    "Set-StrictMode -Version 2",
+    ". C:\\other.ps1",
+    "& $cmd",
+    "[System.IO.File]::WriteAllText('C:\\x.txt', 'y')",
+    "Write-Output ([Microsoft.Win32.Registry]::SetValue('HKEY_LOCAL_MACHINE\\X', 'A', 1))",
+    "$UmcCfg.SetProxyInfo('', '', '')",
+    "$UmcCfg.ReloadConfiguration()",
+    "Write-Output $UmcCfg.RemoveCloudWorkspace('x')",
+    "New-Object -ComObject 'WScript.Shell'",
+    "$w = New-Object System.IO.StreamWriter('C:\\x.txt')",
+    "'x' > C:\\temp\\out.txt",
+    "$env:Path = 'C:\\evil'",
+    "[System.Net.ServicePointManager]::DefaultConnectionLimit = 1",
+    "function Remove-Things { }",
+    "$a = $b ?? $c",
+    "$h = $y?.Name",
+    "Get-Date && Get-Date",
+    "1..3 | ForEach-Object -Parallel { $_ }",
+    "$x = $y ? 1 : 2",
+]
+
+
+@pytest.mark.parametrize("line", PLANTED)
+def test_a_planted_forbidden_call_is_caught(line: str) -> None:
+    marker = "# Output: one JSON document"
+    assert marker in SCRIPT
+    for planted in (
+        SCRIPT.replace(marker, line + "\n" + marker),
+        SCRIPT.replace(
+            "    $clock = [System.Diagnostics.Stopwatch]::StartNew()\n    try {",
+            "    $clock = [System.Diagnostics.Stopwatch]::StartNew()\n    " + line + "\n    try {",
+            1,
+        ),
+    ):
+        assert planted != SCRIPT
+        assert check(planted), f"not caught: {line}"
+
+
+def _decoded_bootstrap(command: str) -> str:
+    b64 = command.rsplit(" ", 1)[1]
+    return base64.b64decode(b64).decode("utf-16-le")
+
+
+def test_winrm_bootstrap_reads_stdin_and_carries_no_parameters() -> None:
+    a = invocation.windows_winrm(CollectorParams(probe_timeout=2.0, probe_overrides={"*": "127.0.0.1:9"}))
+    b = invocation.windows_winrm(CollectorParams())
+    assert a.command == b.command  # parameters never reach the command line
+    assert a.command.startswith(
+        "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand "
+    )
+    assert len(a.command) < 8 * 1024
+    boot = _decoded_bootstrap(a.command)
+    assert boot == invocation.BOOTSTRAP
+    assert "$input" in boot and "-ParamsBlob $umcBlob" in boot
+    assert check(boot, invoked_variables=frozenset({"([scriptblock]::create($umctext))"})) == []
+    blob, script = a.stdin.decode("utf-8").split("\n", 1)
+    assert CollectorParams.from_blob(blob).probe_overrides == {"*": "127.0.0.1:9"}
+    assert script == SCRIPT
+    assert a.os_family == "windows" and a.script is None
+
+
+def test_psrp_script_carries_the_blob_as_a_parameter() -> None:
+    params = CollectorParams(sections=["probes"], probe_timeout=1.5)
+    inv = invocation.windows_psrp(params)
+    assert inv.script is not None and inv.stdin is None
+    assert SCRIPT.rstrip() in inv.script
+    assert inv.script.rstrip().endswith(f"}} -ParamsBlob '{params.to_blob()}'")
+    assert check(inv.script) == []
+    assert invocation.extract_params(inv.script, None) == params

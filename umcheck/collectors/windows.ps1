@@ -1,0 +1,621 @@
+# UMCHECK-COLLECTOR windows 1
+<#
+umcheck Windows fact collector (facts contract v1). Windows PowerShell 5.1; also runs under 7.
+
+Read-only: it reads the registry, services, event logs (filtered and bounded), the agent's COM
+configuration, ACLs and proxy settings, probes endpoints in parallel with a timeout each, and
+prints one JSON facts document between the umcheck marker lines. It never writes, starts, stops
+or sets anything; tests/unit/collectors/test_windows_static.py enforces an allowlist.
+
+Run by hand:  powershell -NoProfile -ExecutionPolicy Bypass -File windows.ps1 > facts.txt
+then on the jump host:  umcheck evaluate facts.txt
+#>
+param([string]$ParamsBlob = '')
+
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$UmcBegin = '<<<UMCHECK-FACTS-BEGIN>>>'
+$UmcEnd = '<<<UMCHECK-FACTS-END>>>'
+$UmcVersion = '1.0.0'
+$UmcStarted = [System.DateTime]::UtcNow
+$UmcClock = [System.Diagnostics.Stopwatch]::StartNew()
+$UmcErrors = New-Object System.Collections.ArrayList
+$UmcFacts = @{}
+$UmcWorkspaceCap = 4
+$UmcImdsUrl = 'http://169.254.169.254/metadata/instance?api-version=2018-02-01'
+
+# ------------------------------------------------------------------------------------------
+# Parameters: one base64 JSON blob, never interpolated into code.
+
+$P = @{ endpoints = @(); probe_timeout = 5.0; sections = $null; event_window_hours = 24; overrides = @{}; cloud = $null }
+$UmcParamsError = $null
+if ($ParamsBlob) {
+    try {
+        $json = [System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String($ParamsBlob.Trim()))
+        $doc = ConvertFrom-Json -InputObject $json
+        if ($null -ne $doc.endpoints) { $P.endpoints = @($doc.endpoints) }
+        if ($null -ne $doc.probe_timeout) { $P.probe_timeout = [double]$doc.probe_timeout }
+        if ($null -ne $doc.sections) { $P.sections = @($doc.sections | ForEach-Object { [string]$_ }) }
+        if ($null -ne $doc.event_window_hours) { $P.event_window_hours = [int]$doc.event_window_hours }
+        if ($null -ne $doc.cloud) { $P.cloud = [string]$doc.cloud }
+        if ($null -ne $doc.probe_overrides) {
+            foreach ($prop in $doc.probe_overrides.PSObject.Properties) { $P.overrides[[string]$prop.Name] = [string]$prop.Value }
+        }
+    } catch {
+        $UmcParamsError = 'bad params blob: ' + $_.Exception.Message
+    }
+}
+if ($P.probe_timeout -le 0 -or $P.probe_timeout -gt 300) { $P.probe_timeout = 5.0 }
+
+# ------------------------------------------------------------------------------------------
+# Helpers (read-only)
+
+function Test-UmcWanted {
+    param([string]$Name)
+    return (($null -eq $P.sections) -or ($P.sections -contains $Name))
+}
+
+function Add-UmcError {
+    param([string]$Section, [string]$Message)
+    if ($Message.Length -gt 500) { $Message = $Message.Substring(0, 500) }
+    [void]$UmcErrors.Add(@{ section = $Section; message = $Message })
+}
+
+function Invoke-UmcSection {
+    param([string]$Name, [scriptblock]$Block)
+    if (-not (Test-UmcWanted $Name)) { return }
+    try {
+        $UmcFacts[$Name] = & $Block
+    } catch {
+        Add-UmcError $Name ($_.Exception.Message)
+    }
+}
+
+function Get-UmcRegValue {
+    param([string]$Path, [string]$Name)
+    $item = Get-ItemProperty -LiteralPath $Path -Name $Name -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return $item.$Name
+}
+
+function ConvertTo-UmcInt {
+    param($Value)
+    if ($null -eq $Value) { return $null }
+    if ($Value -is [int]) {
+        if ($Value -lt 0) { return ([long]$Value + 4294967296) }
+        return [long]$Value
+    }
+    if ($Value -is [long]) { return $Value }
+    $n = [long]0
+    if ([long]::TryParse(([string]$Value).Trim(), [ref]$n)) { return $n }
+    return $null
+}
+
+function ConvertTo-UmcStr {
+    param($Value)
+    if ($null -eq $Value) { return $null }
+    $s = ([string]$Value).Trim()
+    if ($s.Length -eq 0) { return $null }
+    return $s
+}
+
+function Get-UmcRedacted {
+    # Proxy URLs may carry user:password@ - never report it.
+    param([string]$Url)
+    if (-not $Url) { return $null }
+    return ($Url.Trim() -replace '^([A-Za-z][A-Za-z0-9+.-]*://)?[^@/\s]+@', '$1***@')
+}
+
+function Test-UmcLog {
+    param([string]$Name)
+    $log = Get-WinEvent -ListLog $Name -ErrorAction SilentlyContinue
+    return ($null -ne $log)
+}
+
+function Get-UmcEvents {
+    # Bounded by MaxEvents (and StartTime where the filter has one): never a full log scan.
+    param([hashtable]$Filter, [int]$Max)
+    try {
+        return @(Get-WinEvent -FilterHashtable $Filter -MaxEvents $Max -ErrorAction Stop)
+    } catch {
+        if ($_.FullyQualifiedErrorId -like 'NoMatchingEventsFound*') { return @() }
+        throw
+    }
+}
+
+function Get-UmcServiceFacts {
+    param([string]$Name)
+    $svc = Get-Service -Name $Name -ErrorAction SilentlyContinue
+    if ($null -eq $svc) { return @{ present = $false; status = $null; start_type = $null } }
+    $start = $null
+    if ($svc.PSObject.Properties['StartType']) { $start = [string]$svc.StartType }
+    if (-not $start) {
+        $code = Get-UmcRegValue ('HKLM:\SYSTEM\CurrentControlSet\Services\' + $Name) 'Start'
+        $names = @{ 0 = 'Boot'; 1 = 'System'; 2 = 'Automatic'; 3 = 'Manual'; 4 = 'Disabled' }
+        if ($null -ne $code) { $start = $names[[int]$code] }
+    }
+    return @{ present = $true; status = [string]$svc.Status; start_type = $start }
+}
+
+$UmcCfg = $null
+try { $UmcCfg = New-Object -ComObject 'AgentConfigManager.MgmtSvcCfg' } catch { $UmcCfg = $null }
+
+function Get-UmcConfiguredWorkspaces {
+    if ($null -eq $UmcCfg) { return }
+    foreach ($w in @($UmcCfg.GetCloudWorkspaces())) {
+        $id = ConvertTo-UmcStr $w.workspaceId
+        if ($id) { $id.ToLower() }
+    }
+}
+
+function Get-UmcManagementGroupWorkspaces {
+    $key = 'HKLM:\SYSTEM\CurrentControlSet\Services\HealthService\Parameters\Management Groups'
+    foreach ($k in @(Get-ChildItem -LiteralPath $key -ErrorAction SilentlyContinue)) {
+        if ($k.PSChildName -like 'AOI-*') { $k.PSChildName.Substring(4).ToLower() }
+    }
+}
+
+function Get-UmcAgentProxy {
+    if ($null -eq $UmcCfg) { return $null }
+    try { return Get-UmcRedacted ([string]$UmcCfg.proxyUrl) } catch { return $null }
+}
+
+function Get-UmcWinHttpProxy {
+    # WinHttpSettings: DWORD version, DWORD counter, DWORD flags, DWORD len + proxy, DWORD len + bypass.
+    $raw = Get-UmcRegValue 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings\Connections' 'WinHttpSettings'
+    $out = @{ proxy = $null; bypass = $null }
+    if ($null -eq $raw -or $raw.Length -lt 16) { return $out }
+    $bytes = [byte[]]$raw
+    $len = [System.BitConverter]::ToInt32($bytes, 12)
+    if ($len -gt 0 -and (16 + $len) -le $bytes.Length) {
+        $out.proxy = Get-UmcRedacted ([System.Text.Encoding]::ASCII.GetString($bytes, 16, $len))
+        $at = 16 + $len
+        if (($at + 4) -le $bytes.Length) {
+            $blen = [System.BitConverter]::ToInt32($bytes, $at)
+            if ($blen -gt 0 -and ($at + 4 + $blen) -le $bytes.Length) {
+                $out.bypass = [System.Text.Encoding]::ASCII.GetString($bytes, $at + 4, $blen)
+            }
+        }
+    }
+    return $out
+}
+
+function Get-UmcWinInetSystemProxy {
+    $key = 'Registry::HKEY_USERS\S-1-5-18\Software\Microsoft\Windows\CurrentVersion\Internet Settings'
+    if ((ConvertTo-UmcInt (Get-UmcRegValue $key 'ProxyEnable')) -eq 1) {
+        return Get-UmcRedacted (ConvertTo-UmcStr (Get-UmcRegValue $key 'ProxyServer'))
+    }
+    return $null
+}
+
+function Get-UmcWinInetPolicyProxy {
+    $key = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\CurrentVersion\Internet Settings'
+    return Get-UmcRedacted (ConvertTo-UmcStr (Get-UmcRegValue $key 'ProxyServer'))
+}
+
+function Get-UmcHrwRegistrations {
+    # v1: HybridRunbookWorker\<AccountId>\<Group> (older: values on the key itself); v2: ...V2.
+    $layouts = @(@{ key = 'HKLM:\SOFTWARE\Microsoft\HybridRunbookWorker'; layout = 'v1' },
+                 @{ key = 'HKLM:\SOFTWARE\Microsoft\HybridRunbookWorkerV2'; layout = 'v2' })
+    foreach ($l in $layouts) {
+        if (-not (Test-Path -LiteralPath $l.key)) { continue }
+        $rootUri = ConvertTo-UmcStr (Get-UmcRegValue $l.key 'JobRuntimeDataServiceUri')
+        $rootGroup = ConvertTo-UmcStr (Get-UmcRegValue $l.key 'RunbookWorkerGroup')
+        if ($rootUri -or $rootGroup) {
+            @{ account_id = $null; group = $rootGroup; jrds_uri = $rootUri; layout = $l.layout }
+        }
+        foreach ($acct in @(Get-ChildItem -LiteralPath $l.key -ErrorAction SilentlyContinue | Select-Object -First 16)) {
+            $acctUri = ConvertTo-UmcStr $acct.GetValue('JobRuntimeDataServiceUri')
+            $groups = @(Get-ChildItem -LiteralPath $acct.PSPath -ErrorAction SilentlyContinue | Select-Object -First 16)
+            if ($groups.Count -eq 0 -and $acctUri) {
+                @{ account_id = $acct.PSChildName; group = $null; jrds_uri = $acctUri; layout = $l.layout }
+            }
+            foreach ($g in $groups) {
+                $uri = ConvertTo-UmcStr $g.GetValue('JobRuntimeDataServiceUri')
+                if (-not $uri) { $uri = $acctUri }
+                @{ account_id = $acct.PSChildName; group = $g.PSChildName; jrds_uri = $uri; layout = $l.layout }
+            }
+        }
+    }
+}
+
+# ------------------------------------------------------------------------------------------
+# Sections
+
+Invoke-UmcSection 'os' {
+    $cv = 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
+    @{ version = [System.Environment]::OSVersion.Version.ToString(); caption = ConvertTo-UmcStr (Get-UmcRegValue $cv 'ProductName') }
+}
+
+Invoke-UmcSection 'dotnet' {
+    $full = 'HKLM:\SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full'
+    $subs = New-Object System.Collections.ArrayList
+    foreach ($k in @(Get-ChildItem -LiteralPath $full -ErrorAction SilentlyContinue)) {
+        $r = ConvertTo-UmcInt $k.GetValue('Release')
+        if ($null -ne $r) { [void]$subs.Add($r) }
+    }
+    @{ release = ConvertTo-UmcInt (Get-UmcRegValue $full 'Release'); subkey_releases = @($subs.ToArray()) }
+}
+
+Invoke-UmcSection 'powershell' {
+    $engine = Get-UmcRegValue 'HKLM:\SOFTWARE\Microsoft\PowerShell\3\PowerShellEngine' 'PowerShellVersion'
+    @{ engine_version = ConvertTo-UmcStr $engine; collector_host_version = $PSVersionTable.PSVersion.ToString() }
+}
+
+Invoke-UmcSection 'tls' {
+    $base = 'HKLM:\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.2\'
+    @{
+        client_enabled = ConvertTo-UmcInt (Get-UmcRegValue ($base + 'Client') 'Enabled')
+        client_disabled_by_default = ConvertTo-UmcInt (Get-UmcRegValue ($base + 'Client') 'DisabledByDefault')
+        server_enabled = ConvertTo-UmcInt (Get-UmcRegValue ($base + 'Server') 'Enabled')
+        server_disabled_by_default = ConvertTo-UmcInt (Get-UmcRegValue ($base + 'Server') 'DisabledByDefault')
+        strong_crypto = ConvertTo-UmcInt (Get-UmcRegValue 'HKLM:\SOFTWARE\Microsoft\.NETFramework\v4.0.30319' 'SchUseStrongCrypto')
+        strong_crypto_wow64 = ConvertTo-UmcInt (Get-UmcRegValue 'HKLM:\SOFTWARE\Wow6432Node\Microsoft\.NETFramework\v4.0.30319' 'SchUseStrongCrypto')
+    }
+}
+
+Invoke-UmcSection 'workspaces' {
+    $present = Test-UmcLog 'Operations Manager'
+    $updates = New-Object System.Collections.ArrayList
+    if ($present) {
+        foreach ($e in (Get-UmcEvents @{ LogName = 'Operations Manager'; Id = 1210 } 200)) {
+            $msg = [string]$e.Message
+            $at = $msg.IndexOf('AOI-')
+            if ($msg.Contains('updates;') -and $at -ge 0 -and ($at + 40) -le $msg.Length) {
+                $id = $msg.Substring($at + 4, 36).ToLower()
+                if (-not $updates.Contains($id)) { [void]$updates.Add($id) }
+            }
+        }
+    }
+    @{ configured = @(Get-UmcConfiguredWorkspaces); with_updates = @($updates.ToArray()); operations_log_present = $present }
+}
+
+Invoke-UmcSection 'services' {
+    @{ health_service = Get-UmcServiceFacts 'HealthService'; wuauserv = Get-UmcServiceFacts 'wuauserv' }
+}
+
+Invoke-UmcSection 'agent_events' {
+    $window = $P.event_window_hours
+    $present = Test-UmcLog 'Operations Manager'
+    $total = 0
+    $hybrid = 0
+    if ($present) {
+        $since = (Get-Date).AddHours(-$window)
+        $filter = @{ LogName = 'Operations Manager'; ProviderName = 'Health Service Modules'; Id = 4502; StartTime = $since }
+        foreach ($e in (Get-UmcEvents $filter 1000)) {
+            $total++
+            if (([string]$e.Message).Contains('AzureAutomation.HybridAgent')) { $hybrid++ }
+        }
+    }
+    @{ operations_log_present = $present; events_4502 = $total; events_4502_hybrid = $hybrid; window_hours = $window }
+}
+
+Invoke-UmcSection 'system_worker' {
+    $present = Test-UmcLog 'Microsoft-SMA/Operational'
+    $out = @{ sma_log_present = $present; last_event_id = $null; last_event_time = $null; group = $null }
+    if ($present) {
+        # Newest first; keep the system worker group only: property[1] = property[2] + '_' + property[3].
+        foreach ($e in (Get-UmcEvents @{ LogName = 'Microsoft-SMA/Operational'; Id = 15003, 15004 } 500)) {
+            $props = @($e.Properties | ForEach-Object { [string]$_.Value })
+            if ($props.Count -ge 4 -and $props[1] -eq ($props[2] + '_' + $props[3])) {
+                $out.last_event_id = [int]$e.Id
+                $out.last_event_time = $e.TimeCreated.ToUniversalTime().ToString('o')
+                $out.group = $props[1]
+                break
+            }
+        }
+    }
+    $out
+}
+
+Invoke-UmcSection 'hrw' {
+    $present = (Test-Path -LiteralPath 'HKLM:\SOFTWARE\Microsoft\HybridRunbookWorker') -or (Test-Path -LiteralPath 'HKLM:\SOFTWARE\Microsoft\HybridRunbookWorkerV2')
+    @{ key_present = $present; registrations = @(Get-UmcHrwRegistrations) }
+}
+
+Invoke-UmcSection 'machine_keys' {
+    $path = Join-Path $env:ProgramData 'Microsoft\Crypto\RSA\MachineKeys'
+    $aces = New-Object System.Collections.ArrayList
+    $exists = Test-Path -LiteralPath $path
+    if ($exists) {
+        $acl = Get-Acl -LiteralPath $path
+        foreach ($rule in $acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier])) {
+            $name = $null
+            try { $name = $rule.IdentityReference.Translate([System.Security.Principal.NTAccount]).Value } catch { $name = $null }
+            [void]$aces.Add(@{
+                sid = $rule.IdentityReference.Value
+                name = $name
+                rights = ConvertTo-UmcInt ([int]$rule.FileSystemRights)
+                allow = ([string]$rule.AccessControlType -eq 'Allow')
+                inherited = [bool]$rule.IsInherited
+            })
+        }
+    }
+    @{ path = $path; exists = $exists; aces = @($aces.ToArray()) }
+}
+
+Invoke-UmcSection 'windows_update' {
+    $wu = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate'
+    $au = $wu + '\AU'
+    @{
+        wu_server = ConvertTo-UmcStr (Get-UmcRegValue $wu 'WUServer')
+        wu_status_server = ConvertTo-UmcStr (Get-UmcRegValue $wu 'WUStatusServer')
+        use_wu_server = ConvertTo-UmcInt (Get-UmcRegValue $au 'UseWUServer')
+        au_options = ConvertTo-UmcInt (Get-UmcRegValue $au 'AUOptions')
+        no_auto_update = ConvertTo-UmcInt (Get-UmcRegValue $au 'NoAutoUpdate')
+        always_auto_reboot = ConvertTo-UmcInt (Get-UmcRegValue $au 'AlwaysAutoRebootAtScheduledTime')
+        always_auto_reboot_minutes = ConvertTo-UmcInt (Get-UmcRegValue $au 'AlwaysAutoRebootAtScheduledTimeMinutes')
+    }
+}
+
+Invoke-UmcSection 'proxy' {
+    $winhttp = Get-UmcWinHttpProxy
+    @{
+        winhttp_proxy = $winhttp.proxy
+        winhttp_bypass = $winhttp.bypass
+        wininet_system_proxy = Get-UmcWinInetSystemProxy
+        wininet_policy_proxy = Get-UmcWinInetPolicyProxy
+        agent_proxy = Get-UmcAgentProxy
+    }
+}
+
+# ------------------------------------------------------------------------------------------
+# Probes: all in parallel (one runspace each), explicit timeout each, one overall deadline.
+
+$UmcProbeBlock = {
+    param($Spec, $TimeoutMs, $Overrides, $ProxyUrl)
+    $r = @{ name = $Spec.name; target = $Spec.target; port = $Spec.port; kind = $Spec.kind; via = $Spec.via
+            ok = $false; status = $null; error = $null; detail = $null; elapsed_ms = 0; workspace = $Spec.workspace }
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    try {
+        if ($Spec.target.Contains('*')) {
+            $r.error = 'skipped'
+            $r.detail = 'workspace unknown: nothing to probe'
+        } elseif ($Spec.kind -eq 'tcp') {
+            $h = $Spec.target
+            $port = [int]$Spec.port
+            $o = $Overrides[$h]
+            if (-not $o) { $o = $Overrides['*'] }
+            if ($o) { $i = $o.LastIndexOf(':'); $h = $o.Substring(0, $i); $port = [int]$o.Substring($i + 1) }
+            $client = New-Object System.Net.Sockets.TcpClient
+            try {
+                $task = $client.ConnectAsync($h, $port)
+                if ($task.Wait($TimeoutMs)) { $r.ok = $client.Connected }
+                else { $r.error = 'timeout'; $r.detail = 'no answer within the probe timeout' }
+            } finally { $client.Close() }
+        } else {
+            $uri = New-Object System.Uri($Spec.target)
+            $url = $Spec.target
+            $o = $Overrides[$uri.Host]
+            if (-not $o) { $o = $Overrides['*'] }
+            if ($o -and $Spec.via -eq 'direct') { $url = $uri.Scheme + '://' + $o + $uri.PathAndQuery }
+            $req = [System.Net.WebRequest]::Create($url)
+            $req.Method = 'GET'
+            $req.Timeout = $TimeoutMs
+            $req.ReadWriteTimeout = $TimeoutMs
+            $req.AllowAutoRedirect = $false
+            $req.KeepAlive = $false
+            $req.UserAgent = 'umcheck-collector'
+            if ($o -and $Spec.via -eq 'direct') { $req.Host = $uri.Authority }
+            if ($Spec.name -eq 'imds') { $req.Headers.Add('Metadata', 'true') }
+            if ($Spec.via -eq 'proxy') {
+                $purl = $ProxyUrl
+                if (-not $purl.Contains('://')) { $purl = 'http://' + $purl }
+                $pu = New-Object System.Uri($purl)
+                $po = $Overrides[$pu.Host]
+                if (-not $po) { $po = $Overrides['*'] }
+                if ($po) { $purl = 'http://' + $po }
+                $req.Proxy = New-Object System.Net.WebProxy($purl)
+            } else {
+                $req.Proxy = $null
+            }
+            $resp = $null
+            try {
+                $resp = $req.GetResponse()
+                $r.status = [int]$resp.StatusCode
+                $r.ok = $true
+            } catch {
+                $we = $_.Exception
+                while ($null -ne $we.InnerException -and -not ($we -is [System.Net.WebException])) { $we = $we.InnerException }
+                if (($we -is [System.Net.WebException]) -and ($null -ne $we.Response)) {
+                    $r.status = [int]$we.Response.StatusCode
+                    $we.Response.Close()
+                    if ($Spec.via -eq 'proxy' -and $r.status -eq 407) { $r.error = 'proxy'; $r.detail = 'proxy authentication required' }
+                    else { $r.ok = $true }
+                } else {
+                    throw
+                }
+            } finally {
+                if ($null -ne $resp) { $resp.Close() }
+            }
+        }
+    } catch {
+        $e = $_.Exception
+        while ($null -ne $e.InnerException -and -not (($e -is [System.Net.WebException]) -or ($e -is [System.Net.Sockets.SocketException]))) { $e = $e.InnerException }
+        $st = ''
+        if ($e -is [System.Net.WebException]) { $st = [string]$e.Status }
+        if ($e -is [System.Net.Sockets.SocketException]) { $st = [string]$e.SocketErrorCode }
+        $classes = @{ NameResolutionFailure = 'dns'; HostNotFound = 'dns'; NoData = 'dns'; TryAgain = 'dns'
+                      ProxyNameResolutionFailure = 'proxy'; ConnectionRefused = 'refused'; ConnectFailure = 'refused'
+                      Timeout = 'timeout'; TimedOut = 'timeout'; TrustFailure = 'tls'; SecureChannelFailure = 'tls'
+                      ConnectionReset = 'reset'; ConnectionClosed = 'reset'; ReceiveFailure = 'reset'; SendFailure = 'reset'
+                      KeepAliveFailure = 'reset'; ServerProtocolViolation = 'http' }
+        $r.error = $classes[$st]
+        if (-not $r.error) { $r.error = 'other' }
+        $msg = [string]$e.Message
+        if ($msg.Length -gt 200) { $msg = $msg.Substring(0, 200) }
+        $r.detail = ($st + ': ' + $msg).Trim()
+    }
+    $r.elapsed_ms = [int]$clock.ElapsedMilliseconds
+    $r
+}
+
+function Get-UmcProbeProxy {
+    # The proxy an HTTPS probe should go through: the agent's own, else WinHTTP, else WinINET.
+    $candidates = @()
+    try { $candidates += Get-UmcAgentProxy } catch { }
+    try { $candidates += (Get-UmcWinHttpProxy).proxy } catch { }
+    try { $candidates += Get-UmcWinInetSystemProxy } catch { }
+    try { $candidates += Get-UmcWinInetPolicyProxy } catch { }
+    foreach ($c in $candidates) {
+        if (-not $c) { continue }
+        foreach ($part in $c.Split(';')) {
+            if ($part.StartsWith('https=')) { return $part.Substring(6) }
+        }
+        foreach ($part in $c.Split(';')) {
+            if ($part.StartsWith('http=')) { return $part.Substring(5) }
+        }
+        return $c.Split(';')[0]
+    }
+    return $null
+}
+
+function Get-UmcDefaultEndpoints {
+    # Offline run without parameters: public cloud, plus what the machine itself records.
+    $tld = 'azure.com'
+    $auto = 'azure-automation.net'
+    if ($P.cloud -eq 'usgov') { $tld = 'azure.us'; $auto = 'azure-automation.us' }
+    if ($P.cloud -eq 'china') { $tld = 'azure.cn'; $auto = 'azure-automation.cn' }
+    @{ name = 'agentsvc'; template = '{workspace}.agentsvc.' + $auto; port = 443; kind = 'tcp' }
+    @{ name = 'ods'; template = '{workspace}.ods.opinsights.' + $tld; port = 443; kind = 'tcp' }
+    @{ name = 'oms'; template = '{workspace}.oms.opinsights.' + $tld; port = 443; kind = 'tcp' }
+    @{ name = 'imds'; template = $UmcImdsUrl; port = 80; kind = 'http' }
+    @{ name = 'internet'; template = 'bing.com'; port = 443; kind = 'tcp' }
+}
+
+function Get-UmcProbeSpecs {
+    param($Workspaces, $Registrations, [string]$Proxy)
+    $endpoints = @($P.endpoints)
+    if ($endpoints.Count -eq 0) { $endpoints = @(Get-UmcDefaultEndpoints) }
+    $seen = @{}
+    $specs = New-Object System.Collections.ArrayList
+    $all = New-Object System.Collections.ArrayList
+    foreach ($t in $endpoints) {
+        $kind = [string]$t.kind
+        if (-not $kind) { $kind = 'tcp' }
+        $port = 443
+        if ($null -ne $t.port) { $port = [int]$t.port }
+        $targets = @()
+        if (([string]$t.template).Contains('{workspace}')) {
+            if (@($Workspaces).Count -eq 0) { $targets += ,@(([string]$t.template).Replace('{workspace}', '*'), $null) }
+            foreach ($w in @($Workspaces)) { $targets += ,@(([string]$t.template).Replace('{workspace}', $w), $w) }
+        } else {
+            $targets += ,@([string]$t.template, $null)
+        }
+        foreach ($pair in $targets) {
+            [void]$all.Add(@{ name = [string]$t.name; target = $pair[0]; port = $port; kind = $kind; via = 'direct'; workspace = $pair[1] })
+            if ($kind -ne 'tcp') {
+                [void]$all.Add(@{ name = [string]$t.name; target = $pair[0]; port = $port; kind = $kind; via = 'proxy'; workspace = $pair[1] })
+            }
+        }
+    }
+    foreach ($reg in @($Registrations)) {
+        if (-not $reg.jrds_uri) { continue }
+        $u = $null
+        try { $u = New-Object System.Uri($reg.jrds_uri) } catch { continue }
+        [void]$all.Add(@{ name = 'jrds_recorded'; target = $u.Host; port = 443; kind = 'tcp'; via = 'direct'; workspace = $null })
+        $base = $u.Scheme + '://' + $u.Authority
+        [void]$all.Add(@{ name = 'https_recorded'; target = $base; port = $u.Port; kind = 'https'; via = 'direct'; workspace = $null })
+        [void]$all.Add(@{ name = 'https_recorded'; target = $base; port = $u.Port; kind = 'https'; via = 'proxy'; workspace = $null })
+    }
+    foreach ($s in $all) {
+        $key = $s.name + '|' + $s.target + '|' + $s.port + '|' + $s.kind + '|' + $s.via
+        if ($seen.ContainsKey($key)) { continue }
+        $seen[$key] = $true
+        [void]$specs.Add($s)
+    }
+    return ,$specs
+}
+
+function Get-UmcProbeResults {
+    param($Specs, [string]$Proxy)
+    $timeoutMs = [int]($P.probe_timeout * 1000)
+    $results = New-Object System.Collections.ArrayList
+    $runnable = New-Object System.Collections.ArrayList
+    foreach ($s in $Specs) {
+        if ($s.via -eq 'proxy' -and -not $Proxy) { continue }
+        [void]$runnable.Add($s)
+    }
+    if ($runnable.Count -eq 0) { return ,$results }
+    [System.Net.ServicePointManager]::SecurityProtocol = [System.Net.ServicePointManager]::SecurityProtocol -bor [System.Net.SecurityProtocolType]::Tls12
+    $pool = [runspacefactory]::CreateRunspacePool(1, [System.Math]::Max(1, $runnable.Count))
+    $pool.Open()
+    $jobs = New-Object System.Collections.ArrayList
+    foreach ($s in $runnable) {
+        $ps = [powershell]::Create()
+        $ps.RunspacePool = $pool
+        [void]$ps.AddScript($UmcProbeBlock.ToString()).AddArgument($s).AddArgument($timeoutMs).AddArgument($P.overrides).AddArgument($Proxy)
+        [void]$jobs.Add(@{ spec = $s; ps = $ps; handle = $ps.BeginInvoke() })
+    }
+    $deadline = $timeoutMs + 2000
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    while ($clock.ElapsedMilliseconds -lt $deadline) {
+        $pending = @($jobs | Where-Object { -not $_.handle.IsCompleted })
+        if ($pending.Count -eq 0) { break }
+        Start-Sleep -Milliseconds 50
+    }
+    $allDone = $true
+    foreach ($j in $jobs) {
+        $s = $j.spec
+        $r = $null
+        if ($j.handle.IsCompleted) {
+            try { $r = @($j.ps.EndInvoke($j.handle)) | Select-Object -Last 1 } catch { $r = $null }
+            $j.ps.Dispose()
+        } else {
+            $allDone = $false
+            [void]$j.ps.BeginStop($null, $null)
+        }
+        if ($null -eq $r) {
+            $r = @{ name = $s.name; target = $s.target; port = $s.port; kind = $s.kind; via = $s.via; ok = $false; status = $null
+                    error = 'timeout'; detail = 'no answer within the probe timeout (DNS?)'; elapsed_ms = $timeoutMs; workspace = $s.workspace }
+        }
+        # A fresh hashtable of the contract fields (results come back wrapped from the runspace).
+        $clean = @{}
+        foreach ($k in @('name', 'target', 'port', 'kind', 'via', 'ok', 'status', 'error', 'detail', 'elapsed_ms', 'workspace')) { $clean[$k] = $r[$k] }
+        [void]$results.Add($clean)
+    }
+    if ($allDone) { $pool.Dispose() }
+    return ,$results
+}
+
+if (Test-UmcWanted 'probes') {
+    try {
+        $ws = New-Object System.Collections.ArrayList
+        foreach ($w in @(Get-UmcConfiguredWorkspaces) + @(Get-UmcManagementGroupWorkspaces)) {
+            if ($w -and -not $ws.Contains($w) -and $ws.Count -lt $UmcWorkspaceCap) { [void]$ws.Add($w) }
+        }
+        $regs = @()
+        try { $regs = @(Get-UmcHrwRegistrations | Select-Object -First $UmcWorkspaceCap) } catch { $regs = @() }
+        $proxy = Get-UmcProbeProxy
+        $specs = Get-UmcProbeSpecs @($ws.ToArray()) $regs $proxy
+        $UmcFacts['probes'] = @((Get-UmcProbeResults $specs $proxy).ToArray())
+    } catch {
+        Add-UmcError 'probes' ($_.Exception.Message)
+    }
+}
+
+# ------------------------------------------------------------------------------------------
+# Output: one JSON document (ASCII only) between the marker lines.
+
+if ($UmcParamsError) { Add-UmcError 'collector' $UmcParamsError }
+$domain = ConvertTo-UmcStr (Get-UmcRegValue 'HKLM:\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters' 'Domain')
+$fqdn = $null
+if ($domain) { $fqdn = ($env:COMPUTERNAME + '.' + $domain).ToLower() }
+$doc = @{
+    facts_version = 1
+    os_family = 'windows'
+    host = @{ hostname = $env:COMPUTERNAME; fqdn = $fqdn }
+    collector = @{
+        name = 'umcheck-windows'
+        version = $UmcVersion
+        started = $UmcStarted.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'")
+        elapsed_ms = [int]$UmcClock.ElapsedMilliseconds
+        errors = @($UmcErrors.ToArray())
+    }
+    windows = $UmcFacts
+}
+$json = ConvertTo-Json -InputObject $doc -Depth 10 -Compress
+$json = [regex]::Replace($json, '[^\x00-\x7F]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })
+Write-Output $UmcBegin
+Write-Output $json
+Write-Output $UmcEnd
