@@ -18,6 +18,7 @@ from umcheck.collectors.invocation import (
     windows_psrp,
     windows_winrm,
 )
+from umcheck.collectors.official import official_linux, official_windows_psrp, official_windows_winrm
 from umcheck.inventory.connection import ConnectionSettings
 from umcheck.rules.base import RuleContext
 from umcheck.rules.catalog import select_rules
@@ -55,6 +56,7 @@ class RunOptions:
     max_output: int = DEFAULT_MAX_OUTPUT
     selectors: tuple[str, ...] = ()
     probe_overrides: tuple[tuple[str, str], ...] = ()  # tests: point probes at loopback listeners
+    official: tuple[tuple[str, str], ...] = ()  # ("windows"|"linux", path): run Microsoft's script instead
 
 
 @cache
@@ -72,6 +74,15 @@ def _invocation(key: tuple, os_family: str, connection: str) -> Invocation:
     return windows_psrp(params) if connection == "psrp" else windows_winrm(params)
 
 
+@cache
+def _official_invocation(path: str, os_family: str, connection: str, location: str | None) -> Invocation:
+    if os_family == "linux":
+        return official_linux(path)
+    if connection == "psrp":
+        return official_windows_psrp(path, location)
+    return official_windows_winrm(path, location)
+
+
 def target_for(settings: ConnectionSettings, options: RunOptions) -> HostTarget:
     t = options.timeouts
     timeouts = Timeouts(
@@ -81,4 +92,9 @@ def target_for(settings: ConnectionSettings, options: RunOptions) -> HostTarget:
     )
     key = (options.selectors, settings.cloud, settings.automation_account_location, timeouts.probe, options.probe_overrides)
     ctx = RuleContext(cloud=settings.cloud, location=settings.automation_account_location, is_azure=settings.is_azure)
-    return HostTarget(settings.name, settings, ctx, _invocation(key, settings.os, settings.connection), timeouts)
+    official = dict(options.official).get(settings.os)
+    if official:
+        invocation = _official_invocation(official, settings.os, settings.connection, settings.automation_account_location)
+    else:
+        invocation = _invocation(key, settings.os, settings.connection)
+    return HostTarget(settings.name, settings, ctx, invocation, timeouts)

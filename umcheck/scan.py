@@ -52,6 +52,7 @@ class ScanRequest:
     verbosity: int = 0
     probe_overrides: tuple[tuple[str, str], ...] = ()
     environ: dict[str, str] | None = None
+    official: tuple[tuple[str, str], ...] = ()
 
     @property
     def db_path(self) -> Path:
@@ -124,7 +125,7 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
         }
         done = {}
     options = RunOptions(forks=req.forks, timeouts=req.timeouts, retries=req.retries, max_output=req.max_output,
-                         selectors=selectors, probe_overrides=req.probe_overrides)  # fmt: skip
+                         selectors=selectors, probe_overrides=req.probe_overrides, official=req.official)  # fmt: skip
     usable = [h for h in hosts if h.settings is not None]
     skipped = {h.name: f"not scanned: {h.problem}" for h in hosts if h.settings is None}
     if not usable and not done:

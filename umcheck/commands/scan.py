@@ -46,7 +46,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", metavar="RUN", help="finish an interrupted run: scan only the hosts its journal lacks")
     p.add_argument("--rerun-failed", nargs="?", const="last", metavar="RUN", help="only hosts not Ready in RUN (default: last)")
     p.add_argument("--failed-rule", metavar="RULE_ID", help="only hosts where this rule failed (in --rerun-failed RUN or last)")
+    p.add_argument("--script", action="append", default=[], metavar="official-windows=PATH",
+                   help="run Microsoft's own troubleshooter instead of umcheck's collector "
+                        "(official-windows=PATH to UM_Windows_Troubleshooter_Offline.ps1, official-linux=PATH)")
     p.set_defaults(func=run)
+
+
+def parse_scripts(values: list[str]) -> tuple[tuple[str, str], ...]:
+    """``official-windows=PATH`` -> (("windows", PATH),); the files are read (and checked) now."""
+    from umcheck.collectors.official import read_official
+
+    out = {}
+    for item in values:
+        kind, sep, path = item.partition("=")
+        os_family = {"official-windows": "windows", "official-linux": "linux"}.get(kind.strip())
+        if not sep or os_family is None or not path:
+            raise UsageError(f"--script {item!r}: expected official-windows=PATH or official-linux=PATH")
+        read_official(path, os_family)
+        out[os_family] = path
+    return tuple(out.items())
 
 
 def parse_formats(values: list[str]) -> tuple[str, ...]:
@@ -111,6 +129,7 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
         extra_vars=parse_extra_vars(args.extra_vars),
         password=password_from(args),
         verbosity=args.verbose - args.quiet,
+        official=parse_scripts(args.script),
     )
 
 
