@@ -72,16 +72,16 @@ def exit_code(fleet: FleetResult) -> int:
     return 0 if fleet.all_ready else 1
 
 
-def _open_store(req: ScanRequest):
+def _open_store(req: ScanRequest, *, create: bool = True):
     from umcheck.store import Store
 
-    return Store(req.db_path)
+    return Store(req.db_path, create=create)
 
 
 def _select(req: ScanRequest, inventory: Inventory) -> list:
     hosts = inventory.select(req.pattern, req.limit, check_usable=False)
     if req.rerun_failed or req.failed_rule:
-        store, run = _open_store(req), req.rerun_failed or "last"
+        store, run = _open_store(req, create=False), req.rerun_failed or "last"
         if req.failed_rule:  # a RuleId, or a group: hosts where any of its rules failed
             wanted = {n for r in select_rules([req.failed_rule]) for n in store.select_rerun(run, r.rule_id)}
         else:
@@ -158,21 +158,12 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
 
 
 def finish_run(req: ScanRequest, fleet: FleetResult, run_dir: Path) -> dict[str, Path]:
-    """Reports, retry file, history and retention — also for an interrupted run."""
+    """Reports, retry file (failed.txt), history and retention — also for an interrupted run."""
     from umcheck.reports import write_reports
     from umcheck.retention import prune_runs
-    from umcheck.retry import write_retry_file
 
     store = _open_store(req) if req.history else None
-    previous = None
-    if store is not None:
-        try:
-            previous = store.load_run("last")
-        except UsageError:
-            previous = None
-        store.save_run(fleet)
-    paths = write_reports(fleet, run_dir, list(req.formats), store=store, previous=previous)
-    paths["retry"] = write_retry_file(fleet, run_dir / "failed.txt")
+    paths = write_reports(fleet, run_dir, list(req.formats), store=store)
     if req.keep_runs:
         prune_runs(req.reports_dir, req.keep_runs)
     return paths

@@ -1,0 +1,69 @@
+"""``umcheck history``: the runs recorded in the history database, newest first; ``--prune`` for retention."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from tabulate import tabulate
+
+from umcheck.reports.escape import one_line
+from umcheck.retention import prune_runs
+from umcheck.store import DEFAULT_DB, Store
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("history", help="list recorded runs with their readiness counts")
+    p.add_argument("--db", type=Path, default=DEFAULT_DB, help="history database (default: %(default)s)")
+    p.add_argument(
+        "-n", "--limit", type=int, default=20, help="how many runs to show (default: %(default)s; 0 = all)"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--prune",
+        type=int,
+        metavar="KEEP",
+        help="delete all but the newest KEEP run folders under --reports-dir (the database is kept)",
+    )
+    p.add_argument(
+        "--reports-dir", type=Path, default=Path("reports"), help="run folders (default: %(default)s)"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.prune is not None:
+        for folder in prune_runs(args.reports_dir, args.prune):
+            print(f"removed {folder}")
+        return 0
+    with Store(args.db, create=False) as store:
+        runs = store.runs(limit=args.limit or None)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in runs], indent=2))
+        return 0
+    if not runs:
+        print(f"No runs recorded in {args.db}.")
+        return 0
+    rows = [
+        [
+            one_line(r.run_id),
+            one_line(r.started)[:19].replace("T", " "),
+            "-" if r.duration_s is None else f"{r.duration_s:.0f}s",
+            r.hosts,
+            r.readiness.get("Ready", 0),
+            r.readiness.get("Disconnected", 0),
+            r.readiness.get("Not configured", 0),
+            r.readiness.get("Unknown", 0),
+            "interrupted" if r.interrupted else "",
+        ]
+        for r in runs
+    ]
+    print(
+        tabulate(
+            rows,
+            headers=["Run", "Started", "Took", "Hosts", "Ready", "Disconn.", "Not conf.", "Unknown", "Note"],
+            tablefmt="simple",
+        )
+    )
+    return 0

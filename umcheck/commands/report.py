@@ -1,0 +1,84 @@
+"""``umcheck report RUN``: regenerate report formats for a past run.
+
+RUN is a run reference (id, unique prefix, last, previous, last~N) looked up in the history
+database and then among the run folders, or a path to a run folder, journal or report.json.
+``-o -`` writes a single format to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from umcheck.errors import UsageError
+from umcheck.reports import FORMATS, parse_formats, render, write_reports
+from umcheck.reports.diff import diff_fleets
+from umcheck.reports.sources import LoadedRun, load_run
+from umcheck.results import FleetResult
+from umcheck.store import DEFAULT_DB
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "report", help="regenerate reports for a past run (from history or a run folder)"
+    )
+    p.add_argument(
+        "run", metavar="RUN", help="run id, unique prefix, last, previous, last~N, or a folder/journal path"
+    )
+    p.add_argument(
+        "-f",
+        "--format",
+        action="append",
+        dest="formats",
+        metavar="FORMAT",
+        help=f"{', '.join(FORMATS)} or all; repeat or comma-separate (default: all)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        help="output folder (default: the run's folder); '-' prints one format to stdout",
+    )
+    p.add_argument("--db", type=Path, default=DEFAULT_DB, help="history database (default: %(default)s)")
+    p.add_argument(
+        "--reports-dir", type=Path, default=Path("reports"), help="run folders (default: %(default)s)"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    formats = parse_formats(args.formats)
+    loaded = load_run(args.run, db=args.db, reports_dir=args.reports_dir)
+    try:
+        if args.output == "-":
+            if len(formats) != 1:
+                raise UsageError("'-o -' writes to stdout and needs exactly one --format")
+            previous = _previous(loaded)
+            sys.stdout.write(
+                render(
+                    formats[0],
+                    loaded.fleet,
+                    diff=diff_fleets(previous, loaded.fleet) if previous else None,
+                    previous=previous,
+                ).lstrip("\ufeff")
+            )
+            return 0
+        out_dir = Path(args.output) if args.output else loaded.run_dir
+        if out_dir.exists() and not out_dir.is_dir():
+            raise UsageError(f"output {out_dir} exists and is not a folder")
+        paths = write_reports(loaded.fleet, out_dir, formats, store=loaded.store, record=False)
+        for fmt in formats:
+            print(f"{fmt:<10} {paths[fmt]}")
+        return 0
+    finally:
+        if loaded.store is not None:
+            loaded.store.close()
+
+
+def _previous(loaded: LoadedRun) -> FleetResult | None:
+    """The run before this one in history, when the run is in the history store."""
+    if loaded.store is None:
+        return None
+    prev = loaded.store.previous_of(loaded.fleet.run_id)
+    return loaded.store.load_run(prev) if prev else None

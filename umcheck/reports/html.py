@@ -1,0 +1,122 @@
+"""Self-contained HTML report: overview charts, "fix these first", host table, per-host detail.
+
+One file with inline CSS, JS and SVG: it can be mailed, attached to a ticket or opened from a
+share without network access. Host data is untrusted, so the jinja2 Environment autoescapes,
+the template never marks host data safe, links come only from remediation entries and only
+when they are http(s), and a Content-Security-Policy allows only our own script and style
+(by hash), so even a missed escape could not run injected script.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from umcheck.reports.charts import donut, state_class, trend_chart
+from umcheck.reports.diff import FleetDiff
+from umcheck.reports.escape import printable, safe_url
+from umcheck.reports.summary import readiness_rank, summarize
+from umcheck.results import CheckResult, FleetResult, HostResult, RuleOutcome
+
+TEMPLATE = "report.html.j2"
+_SEVERITY = {
+    CheckResult.FAILED: 0,
+    CheckResult.WARNING: 1,
+    CheckResult.NOT_EVALUATED: 2,
+    CheckResult.PASSED: 3,
+}
+_RESULT_CLASS = {
+    CheckResult.FAILED: "failed",
+    CheckResult.WARNING: "warning",
+    CheckResult.NOT_EVALUATED: "noteval",
+    CheckResult.PASSED: "passed",
+}
+EVIDENCE_LIMIT = 400
+
+
+def _evidence_value(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = printable(text)
+    return text if len(text) <= EVIDENCE_LIMIT else text[:EVIDENCE_LIMIT] + "…"
+
+
+def _sorted_outcomes(host: HostResult) -> list[RuleOutcome]:
+    return sorted(host.outcomes, key=lambda o: _SEVERITY.get(o.CheckResult, 2))
+
+
+def _result_class(result: str) -> str:
+    return _RESULT_CLASS.get(result, "noteval")
+
+
+def _sha256(text: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
+@cache
+def _assets() -> tuple[str, str]:
+    root = resources.files("umcheck.reports") / "templates"
+    return (root / "report.css").read_text(encoding="utf-8"), (root / "report.js").read_text(encoding="utf-8")
+
+
+@cache
+def environment() -> Environment:
+    """Built once per process: loading and compiling the template is the expensive part."""
+    env = Environment(
+        loader=PackageLoader("umcheck.reports", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["safe_url"] = safe_url
+    env.filters["evidence"] = _evidence_value
+    env.filters["state_class"] = state_class
+    env.filters["result_class"] = _result_class
+    env.filters["text"] = printable
+    env.filters["readiness_rank"] = readiness_rank
+    env.globals["sorted_outcomes"] = _sorted_outcomes
+    return env
+
+
+def render_html(
+    fleet: FleetResult,
+    *,
+    diff: FleetDiff | None = None,
+    trend: Sequence[tuple[str, str, dict[str, int]]] = (),
+) -> str:
+    """``trend`` holds (run_id, started, readiness counts) for earlier runs, oldest first."""
+    summary = summarize(fleet)
+    points = [p for p in trend if p[0] != fleet.run_id]
+    points.append((fleet.run_id, fleet.started, summary.readiness))
+    css, js = _assets()
+    anchors = {h.name: f"host-{i}" for i, h in enumerate(fleet.hosts, 1)}
+    csp = (
+        "default-src 'none'; "
+        f"style-src '{_sha256(css)}'; script-src '{_sha256(js)}'; "
+        "img-src data:; base-uri 'none'; form-action 'none'"
+    )
+    return (
+        environment()
+        .get_template(TEMPLATE)
+        .render(
+            fleet=fleet,
+            s=summary,
+            diff=diff,
+            donut=donut(summary.readiness),
+            trend=trend_chart(points[-30:], current=fleet.run_id) if len(points) > 1 else None,
+            anchors=anchors,
+            css=Markup(css),  # our packaged asset, never host data
+            js=Markup(js),
+            csp=csp,
+            state_classes=[(state, state_class(state)) for state in summary.readiness],
+        )
+    )

@@ -1,0 +1,103 @@
+"""``report.junit.xml``: a testsuite per host, a testcase per rule, for CI dashboards.
+
+Failed → ``<failure>``, NotEvaluated → ``<skipped>``, Passed/PassedWithWarning → pass (a
+warning is noted in ``system-out``). A host whose scan failed gets one ``<error>`` testcase
+named after its status, so an unreachable host is never a silent green. ElementTree escapes
+markup; characters XML 1.0 cannot carry at all are replaced first.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from umcheck.reports.escape import xml_text
+from umcheck.reports.summary import parse_time
+from umcheck.results import CheckResult, FleetResult, HostResult, HostStatus, RuleOutcome
+
+
+def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: object) -> ET.Element:
+    el = ET.SubElement(parent, tag, {k: xml_text(v) for k, v in attrs.items() if v is not None})
+    if text:
+        el.text = xml_text(text)
+    return el
+
+
+def _outcome_text(o: RuleOutcome) -> str:
+    lines = [o.CheckResultMessage or ""]
+    if o.reason:
+        lines.append(f"Reason: {o.reason}")
+    for k, v in o.evidence.items():
+        lines.append(f"Evidence {k}: {v}")
+    if o.remediation is not None:
+        lines.append(f"Fix: {o.remediation.summary}")
+        lines.extend(f"  {c}" for c in o.remediation.commands)
+        lines.extend(f"See: {link}" for link in o.remediation.links)
+    return "\n".join(line for line in lines if line)
+
+
+def _suite(root: ET.Element, fleet: FleetResult, h: HostResult) -> dict[str, int]:
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    suite = _el(
+        root,
+        "testsuite",
+        name=h.name,
+        timestamp=h.started,
+        hostname=h.address or h.name,
+        time=f"{h.elapsed_ms / 1000:.3f}",
+    )
+    props = _el(suite, "properties")
+    for key, value in (
+        ("readiness", h.readiness),
+        ("status", h.status),
+        ("os_family", h.os_family),
+        ("transport", h.transport),
+        ("run_id", fleet.run_id),
+    ):
+        if value:
+            _el(props, "property", name=key, value=value)
+    if h.status != HostStatus.OK:
+        case = _el(suite, "testcase", classname=f"umcheck.{h.name}", name=f"scan ({h.status})", time="0")
+        _el(case, "error", h.error or "", message=h.error or h.status, type=h.status)
+        counts["tests"] += 1
+        counts["errors"] += 1
+    for o in h.outcomes:
+        case = _el(
+            suite,
+            "testcase",
+            classname=f"umcheck.{h.name}.{o.RuleGroupId}",
+            name=f"{o.RuleId}: {o.RuleName}",
+            time="0",
+        )
+        counts["tests"] += 1
+        if o.CheckResult == CheckResult.FAILED:
+            _el(
+                case,
+                "failure",
+                _outcome_text(o),
+                message=o.CheckResultMessage or o.RuleId,
+                type=o.CheckResultMessageId or "Failed",
+            )
+            counts["failures"] += 1
+        elif o.CheckResult == CheckResult.NOT_EVALUATED:
+            _el(case, "skipped", message=o.CheckResultMessage or "not evaluated")
+            counts["skipped"] += 1
+        elif o.CheckResult == CheckResult.WARNING:
+            _el(case, "system-out", "WARNING " + _outcome_text(o))
+    for key, value in counts.items():
+        suite.set(key, str(value))
+    return counts
+
+
+def render_junit(fleet: FleetResult) -> str:
+    root = ET.Element("testsuites", {"name": xml_text(f"umcheck {fleet.run_id}")})
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for h in fleet.hosts:
+        for key, value in _suite(root, fleet, h).items():
+            totals[key] += value
+    for key, value in totals.items():
+        root.set(key, str(value))
+    a, b = parse_time(fleet.started), parse_time(fleet.finished)
+    if a and b and (a.tzinfo is None) == (b.tzinfo is None):
+        root.set("time", f"{(b - a).total_seconds():.3f}")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
