@@ -11,6 +11,7 @@ certificates are validated unless a host turns that off.
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ UMCHECK_VARS: dict[str, str] = {
     "umcheck_connect_timeout": "limit for opening the connection, seconds",
     "umcheck_is_azure": "true if the machine is an Azure VM (skips the guess)",
     "umcheck_probe_timeout": "limit for each network probe the collector makes, seconds",
+    "umcheck_known_hosts": "known_hosts file for this SSH host (default ~/.ssh/known_hosts)",
 }
 
 
@@ -72,6 +74,7 @@ class ConnectionSettings:
     connect_timeout: float | None = None
     ssh_private_key_file: str | None = None
     ssh_host_key_checking: bool = True
+    known_hosts: str | None = None
     cloud: str = "public"
     automation_account_location: str | None = None
     is_azure: bool | None = None
@@ -232,6 +235,14 @@ def _ssh(v: _Vars, s: dict[str, Any]) -> None:
     s["ssh_host_key_checking"] = v.get(to_bool, "ansible_host_key_checking", "ansible_ssh_host_key_checking",
                                        default=True)
     s["connect_timeout"] = v.get(_seconds, "ansible_ssh_timeout")
+    s["known_hosts"] = v.get(_text, "umcheck_known_hosts") or _user_known_hosts(
+        v.get(_text, "ansible_ssh_common_args", default="") + " " + v.get(_text, "ansible_ssh_extra_args", default=""))
+
+
+def _user_known_hosts(ssh_args: str) -> str | None:
+    """``-o UserKnownHostsFile=PATH`` from Ansible's ssh args, which users already set for OpenSSH."""
+    match = re.search(r"UserKnownHostsFile[= ]\s*(\S+)", ssh_args)
+    return match.group(1).strip("'\"") if match else None
 
 
 def _infer_os(connection: str, shell_type: str | None) -> str:
