@@ -88,7 +88,14 @@ def test_umcheck_variables_typed() -> None:
     assert (c.timeout, c.connect_timeout, c.probe_timeout) == (90.0, 5.0, 2.5)
     assert set(UMCHECK_VARS) == {"umcheck_cloud", "umcheck_automation_account_location", "umcheck_os",
                                  "umcheck_timeout", "umcheck_connect_timeout", "umcheck_is_azure",
-                                 "umcheck_probe_timeout"}
+                                 "umcheck_probe_timeout", "umcheck_known_hosts"}
+
+
+def test_known_hosts_from_umcheck_var_or_ssh_args() -> None:
+    assert conn(ansible_connection="ssh", umcheck_known_hosts="/k1").known_hosts == "/k1"
+    args = "-o StrictHostKeyChecking=yes -o UserKnownHostsFile='/k2'"
+    assert conn(ansible_connection="ssh", ansible_ssh_common_args=args).known_hosts == "/k2"
+    assert conn(ansible_connection="ssh").known_hosts is None
 
 
 @pytest.mark.parametrize(("values", "message"), [
