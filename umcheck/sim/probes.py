@@ -1,0 +1,122 @@
+"""Network probes a simulated host reports: built from the endpoints the collector was asked to
+check, with outcomes decided by the host's states (nothing is ever contacted).
+
+Mirrors what the real collectors do: ``{workspace}`` templates are expanded per configured
+workspace (at most 4), https/http probes come as a ``via=proxy`` / ``via=direct`` pair, and the
+JRDS URI recorded on the machine adds ``jrds_recorded`` / ``https_recorded``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from umcheck.endpoints import plan_endpoints
+from umcheck.sim.machines import Machine
+
+AZURE_NAMES = {"agentsvc", "jrds", "jrds_recorded", "ods", "oms", "https", "https_recorded", "la1", "la2", "la3", "la4"}
+MAX_WORKSPACES = 4
+
+
+def _outcome(name: str, kind: str, via: str, states: tuple[str, ...], proxied: bool) -> dict[str, Any]:
+    if name == "imds":
+        if "not_azure" in states:
+            return {"ok": False, "error": "timeout", "detail": "no answer from 169.254.169.254 within 5 s"}
+        out: dict[str, Any] = {"ok": True, "status": 200}
+        if via == "proxy":
+            out["detail"] = "169.254.169.254 bypasses the proxy" if proxied else "no proxy configured: direct"
+        return out
+    if name == "repo" and "repos_blocked" in states:
+        return {"ok": False, "error": "timeout", "detail": "connect timed out after 5 s"}
+    if name in AZURE_NAMES and "endpoints_blocked" in states:
+        return {"ok": False, "error": "timeout", "detail": "connect timed out after 5 s"}
+    if kind == "tcp":
+        return {"ok": True}
+    out = {"ok": True, "status": 200 if name in ("repo", "internet") else 404}
+    if via == "proxy" and not proxied:
+        out["detail"] = "no proxy configured: direct"
+    return out
+
+
+def _probe(name: str, target: str, port: int, kind: str, via: str, m: Machine, proxied: bool,
+           workspace: str | None = None) -> dict[str, Any]:  # fmt: skip
+    p: dict[str, Any] = {"name": name, "target": target, "port": port, "kind": kind, "via": via,
+                         "elapsed_ms": 0 if kind == "tcp" else 40}  # fmt: skip
+    if workspace:
+        p["workspace"] = workspace
+    p.update(_outcome(name, kind, via, m.states, proxied))
+    if not p["ok"]:
+        p["elapsed_ms"] = 5000
+    return p
+
+
+def _expand(tpl: dict[str, Any], workspaces: list[str]) -> list[tuple[str, str | None]]:
+    target = str(tpl.get("template", ""))
+    if "{workspace}" not in target:
+        return [(target, None)]
+    return [(target.replace("{workspace}", ws), ws) for ws in workspaces[:MAX_WORKSPACES]]
+
+
+def _pair(name: str, target: str, port: int, kind: str, m: Machine, proxied: bool, ws: str | None) -> list[dict]:
+    if kind == "tcp":
+        return [_probe(name, target, port, kind, "direct", m, proxied, ws)]
+    return [_probe(name, target, port, kind, via, m, proxied, ws) for via in ("proxy", "direct")]
+
+
+def default_templates(m: Machine) -> list[dict[str, Any]]:
+    plan = plan_endpoints("public", m.location, m.account_id)
+    return [{"name": t.name, "template": t.template, "port": t.port, "kind": t.kind} for t in plan.templates]
+
+
+def windows_probes(m: Machine, sections: dict[str, Any], endpoints: list[dict[str, Any]] | None) -> list[dict]:
+    proxied = bool((sections.get("proxy") or {}).get("winhttp_proxy"))
+    workspaces = list((sections.get("workspaces") or {}).get("configured") or [])
+    probes: list[dict] = []
+    for tpl in endpoints if endpoints is not None else default_templates(m):
+        kind = str(tpl.get("kind", "tcp"))
+        for target, ws in _expand(tpl, workspaces):
+            probes += _pair(str(tpl.get("name")), target, int(tpl.get("port", 443)), kind, m, proxied, ws)
+    for reg in (sections.get("hrw") or {}).get("registrations") or []:
+        uri = reg.get("jrds_uri")
+        if uri:
+            host = urlsplit(uri).hostname or uri
+            probes += _pair("jrds_recorded", host, 443, "tcp", m, proxied, None)
+            probes += _pair("https_recorded", uri, 443, "https", m, proxied, None)
+    return probes
+
+
+def linux_probes(m: Machine, sections: dict[str, Any], endpoints: list[dict[str, Any]] | None) -> list[dict]:
+    proxied = bool((sections.get("proxy") or {}).get("env") or (sections.get("proxy") or {}).get("agent_proxy"))
+    conf = (sections.get("oms_agent") or {}).get("conf") or {}
+    ws = conf.get("WORKSPACE_ID")
+    probes: list[dict] = []
+    dsc = conf.get("DSC_ENDPOINT")
+    if dsc:
+        probes += _pair("agentsvc", urlsplit(dsc).hostname or dsc, 443, "tcp", m, proxied, ws)
+    if ws:
+        probes += _pair("la1", f"{ws}.ods.opinsights.azure.com", 443, "tcp", m, proxied, ws)
+        probes += _pair("la2", f"{ws}.oms.opinsights.azure.com", 443, "tcp", m, proxied, ws)
+    jrds = (sections.get("worker") or {}).get("jrds_base_uri")
+    if jrds:
+        probes += _pair("jrds", urlsplit(jrds).hostname or jrds, 443, "tcp", m, proxied, None)
+    probes += _pair("internet", "bing.com", 443, "tcp", m, proxied, None)
+    probes += _pair("imds", "http://169.254.169.254/metadata/instance?api-version=2018-02-01", 80, "http", m,
+                    proxied, None)  # fmt: skip
+    seen = {(p["name"], p["target"], p["via"]) for p in probes}
+    for tpl in endpoints or []:
+        kind = str(tpl.get("kind", "tcp"))
+        for target, w in _expand(tpl, [ws] if ws else []):
+            for p in _pair(str(tpl.get("name")), target, int(tpl.get("port", 443)), kind, m, proxied, w):
+                if (p["name"], p["target"], p["via"]) not in seen:
+                    seen.add((p["name"], p["target"], p["via"]))
+                    probes.append(p)
+    return probes
+
+
+def repo_probes(m: Machine, urls: list[str]) -> list[dict]:
+    out = []
+    for url in urls:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        out.append(_probe("repo", f"{parts.scheme}://{parts.hostname}", port, "http", "direct", m, False))
+    return out
