@@ -86,8 +86,8 @@ Write = Callable[[str, bytes], Awaitable[None]]
 
 async def play(spec: HostSpec, reply: Reply, write: Write, finish: Callable[[int], None]) -> None:
     """Emit ``reply`` through ``write(stream, data)`` then ``finish(rc)``, shaped by the host's faults."""
-    if spec.latency_ms or reply.delay:
-        await asyncio.sleep(spec.latency_ms / 1000 + reply.delay)
+    if spec.latency_ms or spec.run_ms or reply.delay:
+        await asyncio.sleep((spec.latency_ms + spec.run_ms) / 1000 + reply.delay)
     if spec.has("hang"):
         await asyncio.Event().wait()  # prints nothing, never ends: until cancelled (Signal, Delete, disconnect)
     if spec.has("huge_output"):

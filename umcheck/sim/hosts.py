@@ -50,7 +50,8 @@ class HostSpec:
     auth: str = ""  # client auth the inventory names; "" = ntlm (Windows) / password (Linux)
     states: tuple[str, ...] = ("healthy",)
     faults: tuple[str, ...] = ()
-    latency_ms: int = 0
+    latency_ms: int = 0  # network latency: added to every response
+    run_ms: int = 0  # how long a command runs on the host before it prints (the collector's runtime)
     workspace: str = DEFAULT_WORKSPACE
     account_id: str = DEFAULT_ACCOUNT
     location: str = "westeurope"

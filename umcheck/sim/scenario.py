@@ -25,7 +25,7 @@ from umcheck.sim.machines import LINUX_STATES, WINDOWS_STATES
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 DEFAULT_USER = "simadmin"
-_HOST_KEYS = {"name", "count", "transport", "auth", "user", "password_env", "states", "faults", "latency_ms",
+_HOST_KEYS = {"name", "count", "transport", "auth", "user", "password_env", "states", "faults", "latency_ms", "run_ms",
               "workspace", "account_id", "location", "commands", "huge_output_mb", "cbt_strict"}  # fmt: skip
 _LINE = "__line__"
 
@@ -100,6 +100,7 @@ def _host_specs(entry: Mapping[str, Any], defaults: Mapping[str, Any], password:
                 states=_str_list(merged.get("states", ["healthy"]), "states", path, line) or ("healthy",),
                 faults=_str_list(merged.get("faults"), "faults", path, line),
                 latency_ms=int(merged.get("latency_ms", 0)),
+                run_ms=int(merged.get("run_ms", 0)),
                 workspace=str(merged.get("workspace", "11111111-2222-3333-4444-555555555555")),
                 account_id=str(merged.get("account_id", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee")),
                 location=str(merged.get("location", "westeurope")),
