@@ -1,0 +1,197 @@
+"""Fan-out benchmark: ``umcheck scan`` against the simulator, next to a bare client loop.
+
+    python bench/fanout.py --hosts 1000 --latency 1 --transport winrm --auth ntlm
+    python bench/fanout.py --hosts 1000 --latency 1 --transport winrm-https --auth ntlm
+    python bench/fanout.py --hosts 1000 --latency 1 --transport psrp --auth ntlm
+    python bench/fanout.py --hosts 1000 --latency 1 --transport ssh --auth password
+
+The simulator runs in its own process (``umcheck sim start``), every simulated host taking
+``--latency`` seconds to run the collector. Two clients scan the same fleet, each in its own
+process so that CPU and peak RSS are measured per run (``os.wait4``):
+
+* ``umcheck``  — ``umcheck scan`` with the same forks, writing the JSON report (history off);
+* ``floor``    — the same collector invocation sent by a bare pywinrm / pypsrp thread pool or an
+  asyncssh gather loop, with no parsing, rules or reports: what any design on these libraries
+  costs at least.
+
+Prints wall time, controller CPU per host, peak RSS, and the umcheck/floor wall-time ratio.
+Only 127.0.0.0/8 is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+PASSWORD_ENV = "UMCHECK_SIM_PASSWORD"
+
+
+def start_simulator(args, workdir: Path, env: dict) -> tuple[subprocess.Popen, Path]:
+    scenario = workdir / "scenario.yml"
+    scenario.write_text(yaml.safe_dump({
+        "name": f"bench-{args.transport}-{args.auth}",
+        "hosts": [{"name": "bench", "count": args.hosts, "transport": args.transport, "auth": args.auth,
+                   "run_ms": int(args.latency * 1000), "states": ["healthy"]}],
+    }))  # fmt: skip
+    inventory, ready = workdir / "inventory.yml", workdir / "ready.json"
+    cmd = [sys.executable, "-m", "umcheck.cli", "sim", "start", "--scenario", str(scenario), "--ephemeral-ports",
+           "--write-inventory", str(inventory), "--ready-file", str(ready), "--state-dir", str(workdir / "sim"),
+           "--duration", "3600"]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(workdir / "sim.log", "w"))
+    deadline = time.monotonic() + 300
+    while not ready.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            sys.exit(f"simulator did not start: {(workdir / 'sim.log').read_text()[-2000:]}")
+        time.sleep(0.2)
+    return proc, inventory
+
+
+def measure(cmd: list[str], env: dict, log: Path) -> dict:
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - t0
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
+            "rc": os.waitstatus_to_exitcode(status)}  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------- the floor
+
+
+def floor_main(inventory: Path, transport: str, forks: int) -> None:
+    """Bare library loop: same collector invocation, no umcheck around it."""
+    from umcheck.collectors.invocation import linux, params_for, windows_psrp, windows_winrm
+
+    doc = yaml.safe_load(inventory.read_text())
+    password = os.environ[PASSWORD_ENV]
+    hosts = [v for g in doc["all"]["children"].values() for v in g["hosts"].values()]
+    params = params_for(None, "public", "westeurope")
+    ok = 0
+    if transport == "ssh":
+        import asyncio
+
+        import asyncssh
+
+        inv = linux(params)
+
+        async def one(h, sem):
+            async with sem:
+                async with asyncssh.connect(h["ansible_host"], port=h["ansible_port"], username=h["ansible_user"],
+                                            password=password, known_hosts=None) as conn:  # fmt: skip
+                    r = await conn.run(inv.command, input=inv.stdin.decode(), check=False)
+                    return b"UMCHECK-FACTS-END" in r.stdout.encode()
+
+        async def main():
+            sem = asyncio.Semaphore(forks)
+            return await asyncio.gather(*(one(h, sem) for h in hosts), return_exceptions=True)
+
+        ok = sum(1 for r in asyncio.run(main()) if r is True)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        def winrm_one(h):
+            from winrm.protocol import Protocol
+
+            scheme = h.get("ansible_winrm_scheme", "http")
+            p = Protocol(f"{scheme}://{h['ansible_host']}:{h['ansible_port']}/wsman", transport=h["ansible_winrm_transport"],
+                         username=h["ansible_user"], password=password, server_cert_validation="validate",
+                         ca_trust_path=h.get("ansible_winrm_ca_trust_path"), read_timeout_sec=60, operation_timeout_sec=50)  # fmt: skip
+            inv = windows_winrm(params)
+            shell = p.open_shell()
+            cid = p.run_command(shell, inv.command)
+            p.send_command_input(shell, cid, inv.stdin, end=True)
+            out = b""
+            done = False
+            while not done:
+                chunk, _err, _rc, done = p.get_command_output_raw(shell, cid)
+                out += chunk
+            p.cleanup_command(shell, cid)
+            p.close_shell(shell)
+            return b"UMCHECK-FACTS-END" in out
+
+        def psrp_one(h):
+            from pypsrp.powershell import PowerShell, RunspacePool
+            from pypsrp.wsman import WSMan
+
+            https = h.get("ansible_psrp_protocol") == "https"
+            wsman = WSMan(h["ansible_host"], port=h["ansible_port"], ssl=https, username=h["ansible_user"],
+                          password=password, auth=h.get("ansible_psrp_auth", "negotiate"),
+                          cert_validation=h.get("ansible_psrp_ca_cert", True), connection_timeout=30)  # fmt: skip
+            inv = windows_psrp(params)
+            with wsman, RunspacePool(wsman) as pool:
+                ps = PowerShell(pool)
+                ps.add_script(inv.script)
+                out = ps.invoke()
+            return any("UMCHECK-FACTS-END" in str(o) for o in out)
+
+        fn = winrm_one if transport.startswith("winrm") else psrp_one
+        with ThreadPoolExecutor(forks) as pool:
+            for fut in [pool.submit(fn, h) for h in hosts]:
+                try:
+                    ok += bool(fut.result())
+                except Exception as exc:  # noqa: BLE001 - counted, printed once
+                    print(f"floor error: {exc.__class__.__name__}: {exc}"[:200], file=sys.stderr)
+    print(json.dumps({"ok": ok, "hosts": len(hosts)}))
+
+
+# ---------------------------------------------------------------------------------- driver
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--hosts", type=int, default=200)
+    ap.add_argument("--latency", type=float, default=1.0, help="seconds each host's collector takes")
+    ap.add_argument("--transport", default="winrm", choices=["winrm", "winrm-https", "psrp", "psrp-https", "ssh"])
+    ap.add_argument("--auth", default="ntlm", help="ntlm | basic | negotiate | password | key")
+    ap.add_argument("--forks", type=int, default=0, help="concurrency for both clients (default: hosts, max 500)")
+    ap.add_argument("--skip-floor", action="store_true")
+    ap.add_argument("--floor-only", nargs=3, metavar=("INVENTORY", "TRANSPORT", "FORKS"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.floor_only:
+        floor_main(Path(args.floor_only[0]), args.floor_only[1], int(args.floor_only[2]))
+        return
+    forks = args.forks or min(args.hosts, 500)
+    env = {**os.environ, PASSWORD_ENV: secrets.token_urlsafe(12), "NO_PROXY": "127.0.0.0/8,localhost",
+           "no_proxy": "127.0.0.0/8,localhost"}  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="umcheck-bench-") as tmp:
+        workdir = Path(tmp)
+        sim, inventory = start_simulator(args, workdir, env)
+        try:
+            rows = []
+            umc = measure([sys.executable, "-m", "umcheck.cli", "scan", "-i", str(inventory), "-f", str(forks),
+                           "--timeout", "600", "--format", "json", "--no-history", "-o", str(workdir / "reports"), "-q", "-q"],
+                          env, workdir / "umcheck.log")  # fmt: skip
+            report = next((workdir / "reports").glob("*/report.json"), None)
+            hosts_ok = sum(1 for h in json.loads(report.read_text())["hosts"] if h["status"] == "ok") if report else 0
+            rows.append(("umcheck scan", umc, hosts_ok))
+            if not args.skip_floor:
+                flo = measure([sys.executable, __file__, "--floor-only", str(inventory), args.transport, str(forks)],
+                              env, workdir / "floor.log")  # fmt: skip
+                lines = (workdir / "floor.log").read_text().strip().splitlines()
+                floor_ok = json.loads(lines[-1])["ok"] if lines and lines[-1].startswith("{") else 0
+                rows.append(("bare library loop", flo, floor_ok))
+        finally:
+            sim.terminate()
+            sim.wait(30)
+        print(f"\nfan-out: {args.hosts} hosts, {args.latency:g} s collector latency, {args.transport}/{args.auth}, "
+              f"forks {forks}, {os.cpu_count()} cores")  # fmt: skip
+        print(f"{'client':<20}{'hosts ok':>10}{'wall s':>10}{'CPU ms/host':>14}{'peak RSS MB':>14}")
+        for name, m, ok in rows:
+            print(f"{name:<20}{ok:>10}{m['wall']:>10.2f}{m['cpu'] * 1000 / args.hosts:>14.1f}{m['rss_mb']:>14.0f}")
+        if len(rows) == 2:
+            print(f"umcheck / floor wall time: {rows[0][1]['wall'] / rows[1][1]['wall']:.2f}x")
+        if umc["rc"] not in (0, 1):
+            print(f"umcheck exited {umc['rc']}: {(workdir / 'umcheck.log').read_text()[-1500:]}")
+
+
+if __name__ == "__main__":
+    main()
