@@ -27,6 +27,12 @@ class Timings:
 
 @dataclass(frozen=True)
 class ExecResult:
+    """What one command produced. ``rc`` is -1 when unknown (output cut at the cap before the end).
+
+    Each of stdout and stderr holds at most ``max_output`` bytes; ``truncated`` says one was cut.
+    ``timings.connect_ms`` is 0 when the run reused an open connection/shell.
+    """
+
     rc: int
     stdout: bytes
     stderr: bytes = b""

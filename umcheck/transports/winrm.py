@@ -1,0 +1,281 @@
+"""WinRM/WinRS transport on pywinrm 0.5.0's ``Protocol``: shell, command, stdin, our receive loop.
+
+Why not ``Session.run_cmd``: it has no stdin, re-polls forever on operation timeouts
+(diyan/pywinrm#274) and opens a new connection plus NTLM handshake per command. Here each host
+gets one ``Protocol`` (one requests session, one NTLM context, not shared between threads), every
+Receive asks the host to answer within the time left before the deadline, and output is read
+only up to the cap. HTTPS goes through the run's shared ``SSLContext`` (see ``tls.py``).
+
+Connection cost is counted in ``Timings.connect_ms`` (shell creation includes authentication and
+the encryption set-up POST); ``open()`` itself does no network I/O.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+import xml.etree.ElementTree as ET
+from typing import Any, ClassVar
+
+import requests
+import winrm.exceptions as wexc
+import winrm.transport
+from winrm.protocol import Protocol
+
+from umcheck.collectors.invocation import Invocation
+from umcheck.errors import AuthFailed, ExecTimeout, HostError, ProtocolError, TlsError, Unreachable
+from umcheck.inventory.connection import ConnectionSettings
+from umcheck.transports import tls
+from umcheck.transports.base import ExecResult, Timings, TransportBase
+from umcheck.transports.blocking import BlockingClient
+from umcheck.transports.capture import CappedBuffer
+from umcheck.transports.neterrors import one_line, socket_error, wrap
+from umcheck.transports.shared import Shared
+
+STDIN_CHUNK = 96 * 1024  # raw bytes per Send; base64 keeps it under the 153,600-byte envelope
+CODEPAGE_UTF8 = 65001
+MIN_OPERATION_TIMEOUT = 1
+
+
+def map_error(exc: BaseException, *, answered: bool = True, secrets: tuple[str | None, ...] = ()) -> HostError:
+    """pywinrm / requests / XML exception -> umcheck error (one line, no secret, ``__cause__`` kept).
+
+    A read timeout means "the host stopped answering": before any answer at all it is
+    ``Unreachable`` (something accepts TCP but no WinRM service speaks, e.g. a black hole), later
+    it is ``ExecTimeout``.
+    """
+    if isinstance(exc, HostError):
+        error: HostError = exc
+    elif isinstance(exc, wexc.InvalidCredentialsError):
+        error = AuthFailed(f"credentials rejected by the host ({exc})")
+    elif isinstance(exc, wexc.AuthenticationError):
+        error = AuthFailed(f"authentication failed: {exc}")
+    elif isinstance(exc, wexc.WinRMTransportError):
+        if exc.code == 401:
+            error = AuthFailed("credentials rejected by the host (HTTP 401)")
+        elif exc.code == 400:
+            error = ProtocolError("HTTP 400 from the WinRM service (request rejected or message encryption out of step)")
+        else:
+            error = ProtocolError(f"HTTP {exc.code} from the WinRM service")
+    elif isinstance(exc, wexc.WinRMOperationTimeoutError):
+        error = ExecTimeout("the WinRM service reported an operation timeout")
+    elif isinstance(exc, wexc.WSManFaultError):
+        code = exc.wsman_fault_code or exc.wmierror_code or exc.fault_subcode or exc.code
+        error = ProtocolError(f"WS-Man fault {code}: {exc.reason}")
+    elif isinstance(exc, wexc.WinRMError):
+        text = str(exc)
+        error = AuthFailed(text) if "requires a" in text or "auth" in text.lower() else ProtocolError(text)
+    elif isinstance(exc, PermissionError):  # requests_ntlm: "Access denied: ... no NTLM challenge"
+        error = AuthFailed(f"authentication failed: {exc}")
+    elif isinstance(exc, requests.exceptions.SSLError):
+        error = socket_error(exc) or TlsError("TLS handshake failed")
+    elif isinstance(exc, requests.exceptions.ConnectTimeout):
+        error = Unreachable("connect timed out")
+    elif isinstance(exc, requests.exceptions.ReadTimeout):
+        error = (ExecTimeout("the WinRM service stopped answering (read timeout)") if answered
+                 else Unreachable("connected, but the WinRM service never answered (read timeout)"))
+    elif isinstance(exc, (requests.exceptions.ConnectionError, OSError)):
+        error = socket_error(exc) or (ProtocolError("connection dropped by the host") if answered
+                                      else Unreachable("cannot connect to the WinRM service"))
+    elif isinstance(exc, ET.ParseError):
+        error = ProtocolError("malformed XML from the WinRM service")
+    elif isinstance(exc, (StopIteration, AssertionError, KeyError, ValueError, TypeError, AttributeError)):
+        error = ProtocolError(f"unexpected WS-Man response ({exc.__class__.__name__})")
+    else:
+        error = ProtocolError(f"{exc.__class__.__name__}: {exc}")
+    return wrap(error, exc, secrets)
+
+
+def _auth_available(name: str) -> bool:
+    if name == "kerberos":
+        return winrm.transport.HAVE_KERBEROS
+    if name == "credssp":
+        return winrm.transport.HAVE_CREDSSP
+    return True
+
+
+def choose_auth(settings: ConnectionSettings) -> str:
+    """The first of the host's ``ansible_winrm_transport`` list this controller can do."""
+    wanted = settings.winrm_transport or (("ssl",) if settings.scheme == "https" else ("plaintext",))
+    for name in wanted:
+        if _auth_available(name):
+            return name
+    need = {"kerberos": "pykerberos (pywinrm[kerberos])", "credssp": "requests-credssp (pywinrm[credssp])"}
+    missing = ", ".join(f"{n} needs {need[n]}" for n in wanted if n in need)
+    raise AuthFailed(f"no usable WinRM auth method on this controller: {missing}")
+
+
+class _SharedTlsTransport(winrm.transport.Transport):
+    """pywinrm's HTTP transport with the run's shared SSLContext mounted before the first request."""
+
+    ssl_context: ssl.SSLContext | None = None
+
+    def build_session(self) -> requests.Session:
+        fresh = self.session is None
+        session = super().build_session()  # may already have sent the encryption set-up POST
+        if fresh:
+            self._mount(session)
+        return session
+
+    def setup_encryption(self, session: requests.Session) -> None:
+        self._mount(session)
+        super().setup_encryption(session)
+
+    def _mount(self, session: requests.Session) -> None:
+        if self.ssl_context is not None and not isinstance(session.get_adapter("https://"), tls.SharedContextAdapter):
+            tls.mount(session, self.ssl_context)
+
+
+class WinRMTransport(BlockingClient, TransportBase):
+    name: ClassVar[str] = "winrm"
+    supports_stdin: ClassVar[bool] = True
+
+    def __init__(self, settings: ConnectionSettings, shared: Shared):
+        self.settings = settings
+        self._shared = shared
+        self._proto: Protocol | None = None
+        self._shell_id: str | None = None
+        self._init_blocking()
+
+    # -- plumbing -------------------------------------------------------------------------
+    @property
+    def endpoint(self) -> str:
+        s = self.settings
+        scheme = s.scheme or ("http" if s.port == 5985 else "https")
+        port = s.port or (5985 if scheme == "http" else 5986)
+        host = f"[{s.host}]" if ":" in s.host else s.host
+        path = s.path or "/wsman"
+        return f"{scheme}://{host}:{port}/{path.lstrip('/')}"
+
+    def map_exception(self, exc: BaseException) -> HostError:
+        return map_error(exc, answered=self.answered, secrets=(self.settings.password,))
+
+    def _build(self) -> Protocol:
+        s = self.settings
+        auth = choose_auth(s)
+        https = self.endpoint.startswith("https")
+        cert = (getattr(s, "cert_pem", None), getattr(s, "cert_key_pem", None))  # not in settings v1
+        op = max(MIN_OPERATION_TIMEOUT, int(s.operation_timeout or Protocol.DEFAULT_OPERATION_TIMEOUT_SEC))
+        read = max(op + 1, int(s.read_timeout or Protocol.DEFAULT_READ_TIMEOUT_SEC))
+        kwargs: dict[str, Any] = dict(
+            endpoint=self.endpoint, username=s.user, password=s.password,
+            ca_trust_path=None, cert_pem=cert[0], cert_key_pem=cert[1],
+            server_cert_validation="validate" if s.cert_validation else "ignore",
+            message_encryption=s.message_encryption or "auto", proxy=None,
+        )
+        proto = Protocol(transport=auth, read_timeout_sec=read, operation_timeout_sec=op, **kwargs)
+        transport = _SharedTlsTransport(auth_method=auth, read_timeout_sec=read, service="HTTP", **kwargs)
+        if https:
+            client_cert = (cert[0], cert[1]) if cert[0] and cert[1] else None
+            transport.ssl_context = self._shared.ssl_context(s.cert_validation, s.ca_trust_path, client_cert)
+        proto.transport = transport
+        return proto
+
+    def _timeouts(self, deadline: float, *, receive: bool) -> int:
+        """Set this request's socket timeouts from the time left; returns the operation timeout."""
+        assert self._proto is not None
+        left = max(1.0, deadline - time.monotonic())
+        s = self.settings
+        op = max(MIN_OPERATION_TIMEOUT, min(int(s.operation_timeout or 20), int(left)))
+        slack = max(1.0, (s.read_timeout or 30.0) - (s.operation_timeout or 20.0))
+        read = (op + min(slack, 10.0)) if receive else min(s.read_timeout or 30.0, left + 1.0)
+        connect = min(s.connect_timeout or s.read_timeout or 30.0, left)
+        self._proto.operation_timeout_sec = op
+        self._proto.transport.read_timeout_sec = (connect, read)  # type: ignore[assignment]  # requests accepts a pair
+        return op
+
+    # -- blocking steps (run in the pool, under the host lock) ----------------------------
+    def _open_shell(self, deadline: float) -> str:
+        assert self._proto is not None
+        self._timeouts(deadline, receive=False)
+        return self._proto.open_shell(codepage=CODEPAGE_UTF8, noprofile=True)
+
+    def _start(self, command: str, stdin: bytes | None, deadline: float) -> str:
+        assert self._proto is not None and self._shell_id is not None
+        self._timeouts(deadline, receive=False)
+        command_id = self._proto.run_command(self._shell_id, command, console_mode_stdin=stdin is None)
+        if stdin is not None:
+            chunks = [stdin[i : i + STDIN_CHUNK] for i in range(0, len(stdin), STDIN_CHUNK)] or [b""]
+            for i, chunk in enumerate(chunks):
+                self._timeouts(deadline, receive=False)
+                self._proto.send_command_input(self._shell_id, command_id, chunk, end=i == len(chunks) - 1)
+        return command_id
+
+    def _receive(self, command_id: str, deadline: float) -> tuple[bytes, bytes, int, bool]:
+        assert self._proto is not None and self._shell_id is not None
+        self._timeouts(deadline, receive=True)
+        try:
+            return self._proto.get_command_output_raw(self._shell_id, command_id)
+        except wexc.WinRMOperationTimeoutError:
+            return b"", b"", -1, False  # nothing new yet; the caller re-polls while time is left
+
+    def _cleanup(self, command_id: str | None, close_shell: bool) -> None:
+        proto, shell = self._proto, self._shell_id
+        if proto is None:
+            return
+        proto.operation_timeout_sec = MIN_OPERATION_TIMEOUT * 5
+        proto.transport.read_timeout_sec = (5, 10)  # type: ignore[assignment]
+        if shell is not None and command_id is not None:
+            try:
+                proto.cleanup_command(shell, command_id)
+            except Exception:  # noqa: BLE001 - best effort: the host may be gone
+                pass
+        if close_shell:
+            self._shell_id = None
+            try:
+                if shell is not None:
+                    proto.close_shell(shell, close_session=True)
+                else:
+                    proto.transport.close_session()
+            except Exception:  # noqa: BLE001
+                proto.transport.close_session()
+
+    # -- Transport API ---------------------------------------------------------------------
+    async def open(self) -> None:
+        if self._proto is None:
+            try:
+                self._proto = self._build()
+            except Exception as exc:
+                raise self.map_exception(exc) from exc
+
+    async def run(self, invocation: Invocation, *, deadline: float, max_output: int) -> ExecResult:
+        await self.open()
+        started = time.monotonic()
+        connect_ms = 0
+        if self._shell_id is None:
+            try:
+                self._shell_id = await self.call(self._open_shell, deadline, deadline=deadline)
+            except HostError:
+                self._proto = None  # nothing to clean up remotely; a stuck call ends on its socket timeout
+                raise
+            connect_ms = int((time.monotonic() - started) * 1000)
+        run_start = time.monotonic()
+        out, err = CappedBuffer(max_output), CappedBuffer(max_output)
+        command_id: str | None = None
+        rc, done = -1, False
+        try:
+            command_id = await self.call(self._start, invocation.command, invocation.stdin, deadline, deadline=deadline)
+            while not done:
+                o, e, code, done = await self.call(self._receive, command_id, deadline, deadline=deadline)
+                kept = out.add(o) & err.add(e)
+                if done:
+                    rc = code
+                elif not kept:
+                    break  # over the cap: stop reading, the command is terminated below
+        except HostError:
+            # Terminate the command and drop the shell without holding up the caller: the clean-up
+            # queues behind any abandoned call on this host; close() gives it a short grace.
+            self.background(self._cleanup, command_id, True)
+            raise
+        await self.best_effort(self._cleanup, command_id, not done, grace=self.grace(deadline))
+        return ExecResult(rc=rc, stdout=out.value(), stderr=err.value(),
+                          timings=Timings(connect_ms, int((time.monotonic() - run_start) * 1000)),
+                          truncated=out.truncated or err.truncated)
+
+    async def close(self) -> None:
+        if not await self.settle() and self._proto is not None:
+            await self.best_effort(self._cleanup, None, True)
+        self._proto = None
+
+
+__all__ = ["WinRMTransport", "choose_auth", "map_error", "one_line"]
