@@ -75,6 +75,8 @@ class ConnectionSettings:
     ssh_private_key_file: str | None = None
     ssh_host_key_checking: bool = True
     known_hosts: str | None = None
+    cert_pem: str | None = None  # client certificate auth (WinRM/PSRP): certificate file
+    cert_key_pem: str | None = None  # and its key file
     cloud: str = "public"
     automation_account_location: str | None = None
     is_azure: bool | None = None
@@ -192,6 +194,8 @@ def _winrm(v: _Vars, s: dict[str, Any]) -> None:
         default = ("kerberos", *default)
     s["winrm_transport"] = v.get(_transports, "ansible_winrm_transport", default=default)
     s["path"] = v.get(_text, "ansible_winrm_path", default="/wsman")
+    s["cert_pem"] = v.get(_text, "ansible_winrm_cert_pem")
+    s["cert_key_pem"] = v.get(_text, "ansible_winrm_cert_key_pem")
     s["cert_validation"] = v.get(_validate_flag, "ansible_winrm_server_cert_validation", default=True)
     s["ca_trust_path"] = v.get(_text, "ansible_winrm_ca_trust_path")
     s["message_encryption"] = v.get(_choice(*ENCRYPTION), "ansible_winrm_message_encryption", default="auto")
@@ -217,6 +221,8 @@ def _psrp(v: _Vars, s: dict[str, Any]) -> None:
     s["psrp_auth"] = v.get(_choice(*PSRP_AUTH), "ansible_psrp_auth", default="negotiate")
     s["psrp_configuration_name"] = v.get(_text, "ansible_psrp_configuration_name", default="Microsoft.PowerShell")
     s["path"] = v.get(_text, "ansible_psrp_path", default="wsman")
+    s["cert_pem"] = v.get(_text, "ansible_psrp_certificate_pem")
+    s["cert_key_pem"] = v.get(_text, "ansible_psrp_certificate_key_pem")
     s["cert_validation"] = v.get(_validate_flag, "ansible_psrp_cert_validation", default=True)
     s["ca_trust_path"] = v.get(_text, "ansible_psrp_ca_cert", "ansible_psrp_cert_trust_path")
     s["message_encryption"] = v.get(_choice(*ENCRYPTION), "ansible_psrp_message_encryption", default="auto")

@@ -131,7 +131,7 @@ class PSRPTransport(BlockingClient, TransportBase):
         s = self.settings
         auth = check_auth(s)
         https = (s.scheme or ("http" if s.port == 5985 else "https")) == "https"
-        cert = (getattr(s, "cert_pem", None), getattr(s, "cert_key_pem", None))  # not in settings v1
+        cert = (s.cert_pem, s.cert_key_pem)
         op = max(1, int(s.operation_timeout or 20))
         kwargs: dict[str, Any] = {}
         if auth == "certificate":

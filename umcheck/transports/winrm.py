@@ -154,7 +154,7 @@ class WinRMTransport(BlockingClient, TransportBase):
         s = self.settings
         auth = choose_auth(s)
         https = self.endpoint.startswith("https")
-        cert = (getattr(s, "cert_pem", None), getattr(s, "cert_key_pem", None))  # not in settings v1
+        cert = (s.cert_pem, s.cert_key_pem)
         op = max(MIN_OPERATION_TIMEOUT, int(s.operation_timeout or Protocol.DEFAULT_OPERATION_TIMEOUT_SEC))
         read = max(op + 1, int(s.read_timeout or Protocol.DEFAULT_READ_TIMEOUT_SEC))
         kwargs: dict[str, Any] = dict(

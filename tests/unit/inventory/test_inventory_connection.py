@@ -149,3 +149,11 @@ def test_cli_password_fills_in(write) -> None:
     assert inv.get("h2").connection.password == "pw"
     inv = load_inventory([str(root / "h.yml")], environ={"NOPE_PW": "env"}, password="pw")
     assert inv.get("h1").connection.password == "env"
+
+
+def test_certificate_auth_files() -> None:
+    c = conn(ansible_connection="winrm", ansible_winrm_transport="certificate", ansible_winrm_cert_pem="/c.pem",
+             ansible_winrm_cert_key_pem="/k.pem")
+    assert (c.cert_pem, c.cert_key_pem) == ("/c.pem", "/k.pem")
+    p = conn(ansible_connection="psrp", ansible_psrp_certificate_pem="/c2.pem", ansible_psrp_certificate_key_pem="/k2.pem")
+    assert (p.cert_pem, p.cert_key_pem) == ("/c2.pem", "/k2.pem")
