@@ -12,7 +12,7 @@ import socket
 import ssl
 from collections.abc import Iterable, Iterator
 
-from umcheck.errors import HostError, ProtocolError, TlsError, Unreachable
+from umcheck.errors import AuthFailed, ExecTimeout, HostError, ProtocolError, TlsError, Unreachable
 
 MAX_MESSAGE = 300
 _UNREACHABLE_ERRNOS = {
@@ -73,6 +73,35 @@ def socket_error(exc: BaseException) -> HostError | None:
         if (isinstance(cur, OSError) and cur.errno in _DROPPED_ERRNOS) or type(cur).__name__ in (
             "RemoteDisconnected", "IncompleteRead", "ProtocolError", "ConnectionResetError"):
             return ProtocolError("connection dropped by the host")
+    return None
+
+
+def http_error(exc: BaseException, *, answered: bool) -> HostError | None:
+    """What WinRM and PSRP share below their own protocol: requests/socket/XML failures.
+
+    A read timeout before the host ever answered means something accepts TCP but no WinRM
+    service speaks (``Unreachable``); after an answer it is ``ExecTimeout``.
+    """
+    import xml.etree.ElementTree as ET
+
+    import requests
+
+    if isinstance(exc, PermissionError):  # requests_ntlm: "Access denied: ... no NTLM challenge"
+        return AuthFailed(f"authentication failed: {exc}")
+    if isinstance(exc, requests.exceptions.SSLError):
+        return socket_error(exc) or TlsError("TLS handshake failed")
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return Unreachable("connect timed out")
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return (ExecTimeout("the WinRM service stopped answering (read timeout)") if answered
+                else Unreachable("connected, but the WinRM service never answered (read timeout)"))
+    if isinstance(exc, (requests.exceptions.ConnectionError, OSError)):
+        return socket_error(exc) or (ProtocolError("connection dropped by the host") if answered
+                                     else Unreachable("cannot connect to the WinRM service"))
+    if isinstance(exc, ET.ParseError):
+        return ProtocolError("malformed XML from the WinRM service")
+    if isinstance(exc, (StopIteration, AssertionError, KeyError, ValueError, TypeError, AttributeError, IndexError)):
+        return ProtocolError(f"unexpected WS-Man response ({exc.__class__.__name__})")
     return None
 
 

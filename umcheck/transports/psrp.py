@@ -15,7 +15,6 @@ import time
 import xml.etree.ElementTree as ET
 from typing import Any, ClassVar
 
-import requests
 from pypsrp import exceptions as pexc
 from pypsrp.complex_objects import PSInvocationState
 from pypsrp.powershell import PowerShell, RunspacePool
@@ -28,15 +27,13 @@ from umcheck.errors import (
     ExecTimeout,
     HostError,
     ProtocolError,
-    TlsError,
-    Unreachable,
 )
 from umcheck.inventory.connection import ConnectionSettings
 from umcheck.transports import tls
 from umcheck.transports.base import ExecResult, Timings, TransportBase
 from umcheck.transports.blocking import BlockingClient
 from umcheck.transports.capture import CappedBuffer
-from umcheck.transports.neterrors import socket_error, wrap
+from umcheck.transports.neterrors import http_error, wrap
 from umcheck.transports.shared import Shared
 
 OPERATION_TIMEOUT_FAULT = 2150858793
@@ -63,24 +60,8 @@ def map_error(exc: BaseException, *, answered: bool = True, secrets: tuple[str |
                  else ProtocolError(f"HTTP {exc.code} from the WinRM service"))
     elif isinstance(exc, pexc.WinRMError):  # related-id mismatch, broken pool, fragment errors
         error = ProtocolError(f"PSRP error: {exc}")
-    elif isinstance(exc, PermissionError):  # requests_ntlm: "Access denied: ... no NTLM challenge"
-        error = AuthFailed(f"authentication failed: {exc}")
-    elif isinstance(exc, requests.exceptions.SSLError):
-        error = socket_error(exc) or TlsError("TLS handshake failed")
-    elif isinstance(exc, requests.exceptions.ConnectTimeout):
-        error = Unreachable("connect timed out")
-    elif isinstance(exc, requests.exceptions.ReadTimeout):
-        error = (ExecTimeout("the WinRM service stopped answering (read timeout)") if answered
-                 else Unreachable("connected, but the WinRM service never answered (read timeout)"))
-    elif isinstance(exc, (requests.exceptions.ConnectionError, OSError)):
-        error = socket_error(exc) or (ProtocolError("connection dropped by the host") if answered
-                                      else Unreachable("cannot connect to the WinRM service"))
-    elif isinstance(exc, ET.ParseError):
-        error = ProtocolError("malformed XML from the WinRM service")
-    elif isinstance(exc, (KeyError, ValueError, TypeError, AttributeError, IndexError, AssertionError)):
-        error = ProtocolError(f"unexpected WS-Man/PSRP response ({exc.__class__.__name__})")
     else:
-        error = ProtocolError(f"{exc.__class__.__name__}: {exc}")
+        error = http_error(exc, answered=answered) or ProtocolError(f"{exc.__class__.__name__}: {exc}")
     return wrap(error, exc, secrets)
 
 

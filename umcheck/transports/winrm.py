@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ssl
 import time
-import xml.etree.ElementTree as ET
 from typing import Any, ClassVar
 
 import requests
@@ -23,13 +22,13 @@ import winrm.transport
 from winrm.protocol import Protocol
 
 from umcheck.collectors.invocation import Invocation
-from umcheck.errors import AuthFailed, ExecTimeout, HostError, ProtocolError, TlsError, Unreachable
+from umcheck.errors import AuthFailed, ExecTimeout, HostError, ProtocolError
 from umcheck.inventory.connection import ConnectionSettings
 from umcheck.transports import tls
 from umcheck.transports.base import ExecResult, Timings, TransportBase
 from umcheck.transports.blocking import BlockingClient
 from umcheck.transports.capture import CappedBuffer
-from umcheck.transports.neterrors import one_line, socket_error, wrap
+from umcheck.transports.neterrors import http_error, one_line, wrap
 from umcheck.transports.shared import Shared
 
 STDIN_CHUNK = 96 * 1024  # raw bytes per Send; base64 keeps it under the 153,600-byte envelope
@@ -65,24 +64,8 @@ def map_error(exc: BaseException, *, answered: bool = True, secrets: tuple[str |
     elif isinstance(exc, wexc.WinRMError):
         text = str(exc)
         error = AuthFailed(text) if "requires a" in text or "auth" in text.lower() else ProtocolError(text)
-    elif isinstance(exc, PermissionError):  # requests_ntlm: "Access denied: ... no NTLM challenge"
-        error = AuthFailed(f"authentication failed: {exc}")
-    elif isinstance(exc, requests.exceptions.SSLError):
-        error = socket_error(exc) or TlsError("TLS handshake failed")
-    elif isinstance(exc, requests.exceptions.ConnectTimeout):
-        error = Unreachable("connect timed out")
-    elif isinstance(exc, requests.exceptions.ReadTimeout):
-        error = (ExecTimeout("the WinRM service stopped answering (read timeout)") if answered
-                 else Unreachable("connected, but the WinRM service never answered (read timeout)"))
-    elif isinstance(exc, (requests.exceptions.ConnectionError, OSError)):
-        error = socket_error(exc) or (ProtocolError("connection dropped by the host") if answered
-                                      else Unreachable("cannot connect to the WinRM service"))
-    elif isinstance(exc, ET.ParseError):
-        error = ProtocolError("malformed XML from the WinRM service")
-    elif isinstance(exc, (StopIteration, AssertionError, KeyError, ValueError, TypeError, AttributeError)):
-        error = ProtocolError(f"unexpected WS-Man response ({exc.__class__.__name__})")
     else:
-        error = ProtocolError(f"{exc.__class__.__name__}: {exc}")
+        error = http_error(exc, answered=answered) or ProtocolError(f"{exc.__class__.__name__}: {exc}")
     return wrap(error, exc, secrets)
 
 
