@@ -8,7 +8,7 @@ missing input (``NotCollected``) into ``NotEvaluated`` — never a guess, never 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -59,6 +59,13 @@ class RuleSpec:
     message_ids: tuple[str, ...]  # every id this rule can emit (catalog, golden coverage)
     check: Check
     needs: tuple[str, ...] = ()  # facts sections read; a connectivity re-check collects only these
+
+    @classmethod
+    def of(cls, rule_id: str, os_family: str, group: tuple[str, str], name: str, description: str,
+           outcomes: Iterable[str], check: Check, needs: Iterable[str]) -> RuleSpec:  # fmt: skip
+        """A spec whose message ids are ``<rule_id>.<outcome>`` (``Passed``, ``Failed.NoWorkspace``)."""
+        return cls(rule_id, group[0], group[1], name, description, os_family,
+                   tuple(f"{rule_id}.{o}" for o in outcomes), check, tuple(needs))  # fmt: skip
 
 
 def message_id(rule_id: str, result: str, suffix: str | None) -> str:

@@ -155,14 +155,4 @@ def linux_spec(
     needs: Iterable[str],
 ) -> RuleSpec:
     """A Linux RuleSpec; ``results`` are the id tails (``Passed``, ``Failed.NoWorkspace``)."""
-    return RuleSpec(
-        rule_id=rule_id,
-        group_id=group[0],
-        group_name=group[1],
-        name=name,
-        description=description,
-        os_family=LINUX,
-        message_ids=tuple(f"{rule_id}.{r}" for r in results),
-        check=check,
-        needs=tuple(needs),
-    )
+    return RuleSpec.of(rule_id, LINUX, group, name, description, results, check, needs)

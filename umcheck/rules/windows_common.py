@@ -32,18 +32,8 @@ def windows_rule(
     outcomes: Iterable[str],
     needs: Iterable[str],
 ) -> RuleSpec:
-    """A RuleSpec whose message ids are ``<rule_id>.<outcome>`` for each listed outcome."""
-    return RuleSpec(
-        rule_id=rule_id,
-        group_id=group[0],
-        group_name=group[1],
-        name=name,
-        description=description,
-        os_family="windows",
-        message_ids=tuple(f"{rule_id}.{o}" for o in outcomes),
-        check=check,
-        needs=tuple(needs),
-    )
+    """A Windows RuleSpec whose message ids are ``<rule_id>.<outcome>`` for each listed outcome."""
+    return RuleSpec.of(rule_id, "windows", group, name, description, outcomes, check, needs)
 
 
 def parse_version(text: str | None) -> tuple[int, ...] | None:
