@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import os
-import sys
 
-from umcheck.errors import UsageError
+from umcheck.commands.options import parse_extra_vars, password_from
 from umcheck.inventory import load_inventory
 from umcheck.inventory.listing import host_vars
 
@@ -27,36 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="variables that win over the inventory")
     p.add_argument("--password-env", metavar="NAME", help="connection password from this environment variable")
     p.add_argument("-k", "--ask-pass", action="store_true", help="prompt for the connection password")
-    p.add_argument("--show-secrets", action="store_true", help="do not mask passwords, tokens and secrets")
     p.set_defaults(func=run)
 
 
-def _password(args: argparse.Namespace) -> str | None:
-    if args.password_env:
-        value = os.environ.get(args.password_env)
-        if value is None:
-            raise UsageError(f"--password-env {args.password_env}: that environment variable is not set")
-        return value
-    if args.ask_pass:
-        if not sys.stdin.isatty():
-            raise UsageError("--ask-pass needs a terminal; use --password-env NAME in scripts")
-        return getpass.getpass("Connection password: ")
-    return None
-
-
-def _extra_vars(items: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"-e {item!r}: expected KEY=VALUE")
-        out[key.strip()] = value
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
-    inv = load_inventory(args.inventory, extra_vars=_extra_vars(args.extra_vars), password=_password(args))
-    mask = not args.show_secrets
+    inv = load_inventory(args.inventory, extra_vars=parse_extra_vars(args.extra_vars), password=password_from(args))
+    mask = True  # umcheck never prints a credential
     selected = inv.select("all", limit=args.limit, check_usable=False) if args.limit else None
     if args.host:
         host = inv.get(args.host)
@@ -68,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
             if host.settings is None:
                 print(f"{host.name}: not usable: {host.problem}")
             else:
-                print(repr(host.settings) if mask else {**vars(host.settings)})
+                print(repr(host.settings))
     else:
         print(json.dumps(inv.to_list_json(mask=mask, hosts=selected), indent=4, sort_keys=True, default=str))
     return 0

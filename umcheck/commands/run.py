@@ -12,7 +12,8 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
-from umcheck.commands.scan import add_common, parse_extra_vars, password_from, print_outcome
+from umcheck.commands.options import parse_extra_vars, password_from
+from umcheck.commands.scan import add_common, print_outcome
 from umcheck.errors import UsageError
 from umcheck.plan import Timeouts
 from umcheck.playbook import Play, load_playbook

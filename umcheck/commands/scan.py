@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
-import os
 import sys
 from pathlib import Path
 
 from umcheck.commands.evaluate import selectors_from
+from umcheck.commands.options import parse_extra_vars, password_from
 from umcheck.errors import UsageError
 from umcheck.plan import DEFAULT_CONNECT_TIMEOUT, DEFAULT_FORKS, DEFAULT_TIMEOUT, Timeouts
 from umcheck.scan import DEFAULT_FORMATS, ScanRequest, exit_code, run_scan
@@ -77,29 +76,6 @@ def parse_formats(values: list[str]) -> tuple[str, ...]:
     if bad:
         raise UsageError(f"unknown report format {bad[0]!r}; formats are: {', '.join(ALL_FORMATS)}")
     return tuple(dict.fromkeys(formats))
-
-
-def parse_extra_vars(values: list[str]) -> dict[str, str]:
-    out = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"-e {item!r}: expected KEY=VALUE")
-        out[key.strip()] = value
-    return out
-
-
-def password_from(args: argparse.Namespace) -> str | None:
-    if args.password_env:
-        value = os.environ.get(args.password_env)
-        if value is None:
-            raise UsageError(f"--password-env {args.password_env}: that environment variable is not set")
-        return value
-    if args.ask_pass:
-        if not sys.stdin.isatty():
-            raise UsageError("--ask-pass needs a terminal; use --password-env NAME in scripts")
-        return getpass.getpass("Connection password: ")
-    return None
 
 
 def request_from(args: argparse.Namespace) -> ScanRequest:

@@ -36,10 +36,11 @@ def test_list_of_example_inventory_masks_secrets(capsys, monkeypatch) -> None:
     assert "web01.corp.example" in data["web"]["hosts"]
 
 
-def test_show_secrets(capsys, monkeypatch) -> None:
+def test_secrets_are_never_printed(capsys, monkeypatch) -> None:
     monkeypatch.setenv("UMCHECK_WIN_PASSWORD", "Sup3rSecret!")
-    code, out, _ = run(capsys, "-i", str(REPO / "inventory"), "--host", "web01.corp.example", "--show-secrets")
-    assert code == 0 and json.loads(out)["ansible_password"] == "Sup3rSecret!"
+    for args in (["--host", "web01.corp.example"], ["--list"], ["--connection", "all"]):
+        code, out, _ = run(capsys, "-i", str(REPO / "inventory"), *args)
+        assert code == 0 and "Sup3rSecret!" not in out
 
 
 def test_graph_with_limit(capsys) -> None:
