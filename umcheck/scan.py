@@ -78,6 +78,29 @@ def _open_store(req: ScanRequest, *, create: bool = True):
     return Store(req.db_path, create=create)
 
 
+FDS_PER_HOST = 4  # a socket, maybe a TLS/NTLM reconnect, pipes for local runs
+FDS_RESERVED = 64  # journal, reports, database, libraries
+
+
+def fit_forks(forks: int) -> int:
+    """Raise the open-file limit to its hard maximum, and lower ``forks`` if even that is too few."""
+    import resource
+    import sys
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    limit = soft if soft != resource.RLIM_INFINITY else 1 << 20
+    fitting = max(1, (limit - FDS_RESERVED) // FDS_PER_HOST)
+    if forks > fitting:
+        print(f"umcheck: warning: --forks {forks} needs about {forks * FDS_PER_HOST + FDS_RESERVED} open files "
+              f"but the limit is {limit}; using --forks {fitting} (raise 'ulimit -Hn' to go higher)",
+              file=sys.stderr)  # fmt: skip
+        return fitting
+    return forks
+
+
 def _select(req: ScanRequest, inventory: Inventory) -> list:
     hosts = inventory.select(req.pattern, req.limit, check_usable=False)
     if req.rerun_failed or req.failed_rule:
@@ -124,7 +147,8 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
             "plan_hosts": [h.name for h in hosts],
         }
         done = {}
-    options = RunOptions(forks=req.forks, timeouts=req.timeouts, retries=req.retries, max_output=req.max_output,
+    forks = fit_forks(req.forks)
+    options = RunOptions(forks=forks, timeouts=req.timeouts, retries=req.retries, max_output=req.max_output,
                          selectors=selectors, probe_overrides=req.probe_overrides, official=req.official)  # fmt: skip
     usable = [h for h in hosts if h.settings is not None]
     skipped = {h.name: f"not scanned: {h.problem}" for h in hosts if h.settings is None}
@@ -133,7 +157,7 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
         raise UsageError(f"no host can be scanned ({first})")
     targets = [target_for(h.settings, options) for h in usable]
 
-    configure_pool(req.forks)
+    configure_pool(forks)
     shared = Shared()
     journal = Journal(run_dir / JOURNAL_NAME)
     sinks: list[EventSink] = [JournalSink(journal, resumed=bool(req.resume)), make_progress(req.verbosity)]

@@ -174,3 +174,14 @@ async def test_skipped_hosts_are_reported(forks: int) -> None:
     runner, targets = make({"a": Script(ExecResult(0, GOOD))}, forks=forks)
     fleet = await runner.run(targets, {"plan_hosts": ["a", "b"]}, skipped={"b": "no password available"})
     assert {h.name: h.status for h in fleet.hosts} == {"a": HostStatus.OK, "b": HostStatus.SKIPPED}
+
+
+def test_forks_fit_the_open_file_limit(monkeypatch, capsys) -> None:
+    import resource
+
+    from umcheck.scan import fit_forks
+
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (1024, 1024))
+    assert fit_forks(100) == 100
+    assert fit_forks(5000) == (1024 - 64) // 4
+    assert "raise 'ulimit -Hn'" in capsys.readouterr().err
