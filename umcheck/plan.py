@@ -7,7 +7,7 @@ once per host — since a fleet usually shares one Automation account.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from umcheck.collectors.invocation import (
@@ -90,6 +90,8 @@ def target_for(settings: ConnectionSettings, options: RunOptions) -> HostTarget:
         host=settings.timeout or t.host,
         probe=settings.probe_timeout or t.probe,
     )
+    if settings.connect_timeout is None:  # the run's --connect-timeout, unless the host sets its own
+        settings = replace(settings, connect_timeout=timeouts.connect)
     key = (options.selectors, settings.cloud, settings.automation_account_location, timeouts.probe, options.probe_overrides)
     ctx = RuleContext(cloud=settings.cloud, location=settings.automation_account_location, is_azure=settings.is_azure)
     official = dict(options.official).get(settings.os)

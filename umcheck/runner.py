@@ -97,16 +97,20 @@ class Runner:
     async def _host(self, target: HostTarget, sem: asyncio.Semaphore) -> HostResult:
         base = HostResult(name=target.name, address=target.settings.host, transport=target.settings.connection,
                           os_family=target.settings.os)  # fmt: skip
+        start = None
         try:
             async with sem:
                 if self._cancelled:
                     raise asyncio.CancelledError
                 self._emit("host_started", target.name)
                 base = self._base(target)
+                start = time.monotonic()
                 result = await self._with_retries(target, base)
         except asyncio.CancelledError:
             result = self._failure(base, HostStatus.CANCELLED, "run interrupted before this host finished",
                                    "cancelled", target)  # fmt: skip
+            if start is not None:
+                result = replace(result, elapsed_ms=int((time.monotonic() - start) * 1000))
         self._emit("host_finished", result)
         return result
 
@@ -155,14 +159,14 @@ class Runner:
         header.setdefault("run_id", new_run_id())
         header.setdefault("umcheck_version", __version__)
         header.setdefault("plan_hosts", [t.name for t in targets])
-        self._emit("run_started", header, len(targets))
+        todo = [t for t in targets if t.name not in done]
+        self._emit("run_started", header, len(todo))
         for name, reason in skipped.items():
             if name not in done:
                 done[name] = HostResult(name=name, status=HostStatus.SKIPPED, readiness=Readiness.UNKNOWN,
                                         readiness_reason=reason, error=reason, error_kind="skipped")  # fmt: skip
                 self._emit("host_finished", done[name])
         sem = asyncio.Semaphore(max(1, self.options.forks))
-        todo = [t for t in targets if t.name not in done]
         self._tasks = [asyncio.ensure_future(self._host(t, sem)) for t in todo]
         if self._cancelled:
             self.cancel()

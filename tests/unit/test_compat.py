@@ -50,3 +50,14 @@ def test_single_row_object_and_utf16() -> None:
 def test_rejects_non_troubleshooter_output(text: str) -> None:
     with pytest.raises(OfficialOutputError):
         parse_official(text)
+
+
+def test_multiple_workspaces_is_onboarded_not_unconfigured() -> None:
+    from umcheck.results import RuleOutcome
+
+    def row(reason):
+        return RuleOutcome("AutomationAgentServiceConnectivityCheck1", "connectivity", "n", "g", None, "Failed", None,
+                           "AutomationAgentServiceConnectivityCheck1.Failed.NoRegistrationFound", None, reason=reason)
+
+    assert readiness([row("MultipleWorkspaces")]).state == Readiness.DISCONNECTED
+    assert readiness([row("NoRegistrationFound")]).state == Readiness.NOT_CONFIGURED

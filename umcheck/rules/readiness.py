@@ -50,7 +50,9 @@ class ReadinessVerdict:
 def _not_configured(outcome: RuleOutcome) -> bool:
     mid = outcome.CheckResultMessageId or ""
     if mid in NOT_CONFIGURED_IDS:
-        return True
+        # The official id says "no registration" for several workspaces too (quirk Q-W7): that
+        # machine is onboarded, just ambiguously, so it is Disconnected, not Not configured.
+        return not (outcome.reason or "").startswith("MultipleWorkspaces")
     # The agent service missing entirely (not merely stopped) is "not installed".
     return (
         outcome.RuleId == "MonitoringAgentServiceRunningCheck"

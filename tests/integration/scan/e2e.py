@@ -45,9 +45,9 @@ R, D, N = Readiness.READY, Readiness.DISCONNECTED, Readiness.NOT_CONFIGURED
 WINDOWS_READINESS: dict[str, Readiness] = {
     "healthy": R, "tls12_disabled": D, "healthservice_stopped": D, "wuauserv_disabled": D, "no_workspace": N,
     # Two workspaces with the Updates solution: the registration rule keeps the official id
-    # AutomationAgentServiceConnectivityCheck1.Failed.NoRegistrationFound (deviations.md Q-W7), which
-    # docs/readiness.md lists as Not configured (questionable: Linux multihomed is Disconnected).
-    "multihomed": N,
+    # AutomationAgentServiceConnectivityCheck1.Failed.NoRegistrationFound (deviations.md Q-W7), but the
+    # host is onboarded: Disconnected (docs/readiness.md), like Linux multihomed.
+    "multihomed": D,
     "worker_stopped": D, "agent_errors": D, "endpoints_blocked": D, "proxy_set": R, "old_os": D,
     "missing_dotnet": D, "old_wmf": R, "wsus": R, "auto_reboot_keys": R, "auto_update": R,
     "machinekeys_denied": D, "not_configured": N, "not_azure": R,

@@ -8,6 +8,8 @@ retried with backoff; auth_failed, tls_error, timeout and collector_error never 
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from umcheck.plan import Timeouts
@@ -96,7 +98,9 @@ def test_fault_status_and_error_class(scan, name):
     assert h.error_kind == expected
     if fault in MESSAGE:
         assert any(m in h.error.lower() for m in MESSAGE[fault]), h.error
-    if expected in RETRIED and fault != "black_hole":  # black hole: the first attempt uses the whole deadline
+    if fault == "black_hole":  # retried only while the deadline leaves room for another connect timeout
+        assert h.attempts >= 1
+    elif expected in RETRIED:
         assert h.attempts >= 2, f"{name}: transient error not retried"
     else:
         assert h.attempts == 1, f"{name}: {expected} must never be retried (attempts={h.attempts})"
@@ -124,3 +128,20 @@ def test_faults_stay_confined_to_their_host(scan):
     statuses = {h.status for h in scan.fleet.hosts}
     assert statuses == {HostStatus.OK, HostStatus.UNREACHABLE, HostStatus.AUTH_FAILED, HostStatus.TLS_ERROR,
                         HostStatus.PROTOCOL_ERROR, HostStatus.TIMEOUT, HostStatus.COLLECTOR_ERROR}  # fmt: skip
+
+
+async def test_connect_timeout_is_the_runs_not_the_librarys(tmp_path) -> None:
+    """--connect-timeout reaches the transports: a black-holed SSH host fails after ~2 s, not 10 s."""
+    from umcheck.scan import ScanRequest, run_scan
+    from umcheck.sim import Fleet, HostSpec, Ports
+
+    spec = HostSpec(name="bh", transport="ssh", credentials=CREDS, faults=("black_hole",))
+    async with Fleet([spec], first_address="127.41.0.2", ports=Ports.ephemeral(), state_dir=tmp_path / "sim") as fleet:
+        inv = fleet.write_inventory(tmp_path / "inv.yml", "BH_PW")
+        req = ScanRequest(inventory=[str(inv)], timeouts=Timeouts(connect=1.5, host=20), retries=0, formats=("json",),
+                          reports_dir=tmp_path / "r", history=False, verbosity=-1,
+                          environ={"BH_PW": CREDS.password})  # fmt: skip
+        outcome = await asyncio.wait_for(run_scan(req), 30)
+    host = outcome.fleet.hosts[0]
+    assert host.status == HostStatus.UNREACHABLE
+    assert host.elapsed_ms < 6000, host.elapsed_ms
