@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import typing
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Literal, TypeVar
 
 from umcheck.typed_load import ShapeError, dump, load, load_dataclass
@@ -318,6 +319,11 @@ class LinuxFacts:
 _SECTIONS: dict[str, type] = {"windows": WindowsFacts, "linux": LinuxFacts}
 
 
+@cache
+def _section_hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
 @dataclass(frozen=True)
 class Facts:
     """One host's facts, with per-section 'why not collected' reasons kept for the rules."""
@@ -366,7 +372,7 @@ class Facts:
             raw = {}
             missing.setdefault("*", f"no '{family}' sections in document")
         section_cls = _SECTIONS[family]
-        hints = typing.get_type_hints(section_cls)
+        hints = _section_hints(section_cls)
         values: dict[str, Any] = {}
         for name, tp in hints.items():
             if name not in raw or raw[name] is None:
