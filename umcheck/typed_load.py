@@ -175,15 +175,24 @@ _SIMPLE: dict[Any, Converter] = {bool: _bool, int: _int, float: _float, str: _st
 # -- the other direction -----------------------------------------------------------------------
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 @cache
-def _field_names(cls: type) -> tuple[str, ...]:
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    if not hasattr(cls, "__dataclass_fields__"):
+        return None
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def dump(obj: Any) -> Any:
     """The JSON form of a contract value (inverse of ``load``)."""
-    if hasattr(type(obj), "__dataclass_fields__"):
-        return {name: dump(getattr(obj, name)) for name in _field_names(type(obj))}
+    cls = type(obj)
+    if cls in _PLAIN:
+        return obj
+    names = _field_names(cls)
+    if names is not None:
+        return {name: dump(getattr(obj, name)) for name in names}
     if isinstance(obj, list | tuple):
         return [dump(v) for v in obj]
     if isinstance(obj, dict):

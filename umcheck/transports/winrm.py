@@ -221,43 +221,50 @@ class WinRMTransport(BlockingClient, TransportBase):
             except Exception as exc:
                 raise self.map_exception(exc) from exc
 
-    async def run(self, invocation: Invocation, *, deadline: float, max_output: int) -> ExecResult:
-        await self.open()
+    def _exchange(self, invocation: Invocation, deadline: float, max_output: int) -> ExecResult:
+        """The whole run in one pool call: shell, command, stdin, receive loop, clean-up.
+
+        One hand-off between the event loop and the pool per host instead of one per request
+        (under hundreds of busy threads each hand-off waits for the GIL). The loop checks the
+        deadline between polls, so a call the caller stopped waiting for still ends by itself,
+        and cleans up its shell on every path.
+        """
         started = time.monotonic()
         connect_ms = 0
         if self._shell_id is None:
-            try:
-                self._shell_id = await self.call(self._open_shell, deadline, deadline=deadline)
-            except HostError:
-                self._proto = None  # nothing to clean up remotely; a stuck call ends on its socket timeout
-                raise
+            self._shell_id = self._open_shell(deadline)
             connect_ms = int((time.monotonic() - started) * 1000)
+        self.answered = True
         run_start = time.monotonic()
         out, err = CappedBuffer(max_output), CappedBuffer(max_output)
         command_id: str | None = None
         rc, done = -1, False
         try:
-            command_id = await self.call(self._start, invocation.command, invocation.stdin, deadline, deadline=deadline)
+            command_id = self._start(invocation.command, invocation.stdin, deadline)
             while not done:
-                o, e, code, done = await self.call(self._receive, command_id, deadline, deadline=deadline)
+                if time.monotonic() >= deadline:
+                    raise ExecTimeout("the host deadline passed before the command finished")
+                o, e, code, done = self._receive(command_id, deadline)
                 kept = out.add(o) & err.add(e)
                 if done:
                     rc = code
                 elif not kept:
                     break  # over the cap: stop reading, the command is terminated below
-        except HostError:
-            # Terminate the command and drop the shell without holding up the caller: the clean-up
-            # queues behind any abandoned call on this host; close() gives it a short grace.
-            self.background(self._cleanup, command_id, True)
+        except BaseException:
+            self._cleanup(command_id, True)
             raise
-        await self.best_effort(self._cleanup, command_id, not done, grace=self.grace(deadline))
+        self._cleanup(command_id, True)
         return ExecResult(rc=rc, stdout=out.value(), stderr=err.value(),
                           timings=Timings(connect_ms, int((time.monotonic() - run_start) * 1000)),
                           truncated=out.truncated or err.truncated)
 
+    async def run(self, invocation: Invocation, *, deadline: float, max_output: int) -> ExecResult:
+        await self.open()
+        return await self.call(self._exchange, invocation, deadline, max_output, deadline=deadline)
+
     async def close(self) -> None:
-        if not await self.settle() and self._proto is not None:
-            await self.best_effort(self._cleanup, None, True)
+        # After a finished exchange there is nothing left on the host; after an abandoned one,
+        # the pool thread still owns the client and cleans up by itself at its deadline.
         self._proto = None
 
 

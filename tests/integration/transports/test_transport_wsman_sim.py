@@ -164,12 +164,22 @@ async def test_canary_password_never_in_any_error(kind):
             assert all(CANARY not in str(e) for e in chain)
 
 
-@pytest.mark.parametrize("kind", ["winrm", "psrp"])
-async def test_second_run_reuses_the_shell(kind):
-    async with fleet_of(HostSpec("h1", kind)) as fleet:
+async def test_second_run_reuses_the_shell():
+    async with fleet_of(HostSpec("h1", "psrp")) as fleet:
         async with make_transport(settings_for(fleet, "h1"), Shared()) as t:
-            first = await t.run(invocation_for(kind), deadline=time.monotonic() + 20, max_output=8 << 20)
-            second = await t.run(invocation_for(kind), deadline=time.monotonic() + 20, max_output=8 << 20)
+            first = await t.run(invocation_for("psrp"), deadline=time.monotonic() + 20, max_output=8 << 20)
+            second = await t.run(invocation_for("psrp"), deadline=time.monotonic() + 20, max_output=8 << 20)
         assert first.rc == second.rc == 0 and first.stdout.count(b"UMCHECK-FACTS-BEGIN") == 1
         assert first.timings.connect_ms > 0 and second.timings.connect_ms == 0
         assert fleet.stats["shells"] == 1 and fleet.stats["collector_runs"] == 2
+
+
+async def test_winrm_run_is_one_exchange_that_leaves_no_shell_behind():
+    """WinRM runs shell, command, stdin, receive and clean-up in one pool call per run."""
+    async with fleet_of(HostSpec("h1", "winrm")) as fleet:
+        async with make_transport(settings_for(fleet, "h1"), Shared()) as t:
+            first = await t.run(invocation_for("winrm"), deadline=time.monotonic() + 20, max_output=8 << 20)
+            second = await t.run(invocation_for("winrm"), deadline=time.monotonic() + 20, max_output=8 << 20)
+        assert first.rc == second.rc == 0 and second.stdout.count(b"UMCHECK-FACTS-BEGIN") == 1
+        assert fleet.stats["shells"] == 2 and fleet.stats["collector_runs"] == 2
+        assert all(not host.shells for host in fleet._wsman)  # both shells were deleted on the host
