@@ -152,14 +152,15 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=1.0, help="seconds each host's collector takes")
     ap.add_argument("--transport", default="winrm", choices=["winrm", "winrm-https", "psrp", "psrp-https", "ssh"])
     ap.add_argument("--auth", default="ntlm", help="ntlm | basic | negotiate | password | key")
-    ap.add_argument("--forks", type=int, default=0, help="concurrency for both clients (default: hosts, max 500)")
+    ap.add_argument("--forks", type=int, default=0,
+                    help="concurrency for both clients (default: hosts, at most 500 threads for winrm/psrp, 1000 for ssh)")
     ap.add_argument("--skip-floor", action="store_true")
     ap.add_argument("--floor-only", nargs=3, metavar=("INVENTORY", "TRANSPORT", "FORKS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.floor_only:
         floor_main(Path(args.floor_only[0]), args.floor_only[1], int(args.floor_only[2]))
         return
-    forks = args.forks or min(args.hosts, 500)
+    forks = args.forks or min(args.hosts, 1000 if args.transport == "ssh" else 500)
     env = {**os.environ, PASSWORD_ENV: secrets.token_urlsafe(12), "NO_PROXY": "127.0.0.0/8,localhost",
            "no_proxy": "127.0.0.0/8,localhost"}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="umcheck-bench-") as tmp:
