@@ -9,15 +9,14 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from typing import Any, TextIO
-
-from rich.console import Console
-from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from typing import TYPE_CHECKING, Any, TextIO
 
 from umcheck.events import NullSink
 from umcheck.results import FleetResult, HostResult, HostStatus, Readiness
+
+if TYPE_CHECKING:  # rich is imported only when a terminal shows the live bar
+    from rich.console import Console
+    from rich.table import Table
 
 
 def _line(result: HostResult) -> str:
@@ -52,6 +51,9 @@ class LiveProgress(NullSink):
     """For terminals: a bar with counts by status and the slowest hosts still running."""
 
     def __init__(self, console: Console | None = None, verbosity: int = 0):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
         self.console = console or Console(stderr=True)
         self.verbosity = verbosity
         self.counts: Counter[str] = Counter()
@@ -61,9 +63,11 @@ class LiveProgress(NullSink):
             TextColumn("{task.description}"), console=self.console,
         )  # fmt: skip
         self.task = None
-        self.live: Live | None = None
+        self.live: Any = None
 
     def _render(self) -> Table:
+        from rich.table import Table
+
         grid = Table.grid()
         grid.add_row(self.progress)
         now = time.monotonic()
@@ -73,6 +77,8 @@ class LiveProgress(NullSink):
         return grid
 
     def run_started(self, header: dict[str, Any], total: int) -> None:
+        from rich.live import Live
+
         self.task = self.progress.add_task("", total=total)
         self.live = Live(self._render(), console=self.console, refresh_per_second=4, transient=True)
         self.live.start()
@@ -101,5 +107,7 @@ def make_progress(verbosity: int, stream: TextIO | None = None) -> NullSink:
     if verbosity < 0:
         return NullSink()
     if stream.isatty():
+        from rich.console import Console
+
         return LiveProgress(Console(file=stream), verbosity)
     return PlainProgress(stream, verbosity)

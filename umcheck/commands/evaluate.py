@@ -13,8 +13,6 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tabulate import tabulate
-
 from umcheck.endpoints import CLOUDS
 from umcheck.errors import UsageError
 from umcheck.evaluation import evaluate_output
@@ -58,6 +56,8 @@ def _read(path: str) -> bytes:
 
 def render_host(result: HostResult) -> str:
     """One host in detail: readiness, every outcome, remediation for what failed."""
+    from tabulate import tabulate
+
     head = f"== {result.name}: {result.readiness}" + (f" — {result.readiness_reason}" if result.readiness_reason else "")
     lines = [head]
     if result.status != HostStatus.OK:

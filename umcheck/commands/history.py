@@ -6,8 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-from tabulate import tabulate
-
 from umcheck.reports.escape import one_line
 from umcheck.retention import prune_runs
 from umcheck.store import DEFAULT_DB, Store
@@ -33,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
     if args.prune is not None:
         for folder in prune_runs(args.reports_dir, args.prune):
             print(f"removed {folder}")

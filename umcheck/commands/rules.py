@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from tabulate import tabulate
-
 from umcheck.errors import UsageError
 from umcheck.rules.catalog import GROUPS, select_rules
 
@@ -19,6 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
     unknown = [g for g in args.group if g.lower() not in {x.lower() for x in GROUPS}]
     if unknown:
         raise UsageError(f"unknown rule group {unknown[0]!r}; groups are: {', '.join(GROUPS)}")

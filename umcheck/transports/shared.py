@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from umcheck.errors import UsageError
-from umcheck.transports.tls import build_context
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,8 @@ class Shared:
     def ssl_context(self, verify: bool, ca_path: str | None = None,
                     client_cert: tuple[str, str] | None = None) -> ssl.SSLContext:
         """One context per (verify, CA path, client certificate); a bad CA file is a UsageError."""
+        from umcheck.transports.tls import build_context  # imports requests: only scans that need TLS pay
+
         key = (verify, ca_path if verify else None, client_cert)
         with self._lock:
             ctx = self._contexts.get(key)
