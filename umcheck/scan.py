@@ -8,6 +8,7 @@ and history are written from the FleetResult afterwards, also for an interrupted
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,6 +159,10 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
     targets = [target_for(h.settings, options) for h in usable]
 
     configure_pool(forks)
+    # Everything loaded so far (modules, inventory, plan) lives for the whole run: keep the
+    # cyclic GC from re-scanning it while thousands of connection objects come and go.
+    gc.collect()
+    gc.freeze()
     shared = Shared()
     journal = Journal(run_dir / JOURNAL_NAME)
     sinks: list[EventSink] = [JournalSink(journal, resumed=bool(req.resume)), make_progress(req.verbosity)]
