@@ -7,8 +7,9 @@ JSON form (``to_dict``/``from_dict``) is the stable schema documented in docs/re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from umcheck.typed_load import dump, load_dataclass
@@ -98,12 +99,17 @@ class HostResult:
     def failed_rules(self) -> list[RuleOutcome]:
         return [o for o in self.outcomes if o.failed]
 
-    def to_dict(self) -> dict[str, Any]:
+    @cached_property
+    def _json(self) -> dict[str, Any]:
         return dump(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form; computed once (the journal, the reports and the store all need it)."""
+        return self._json
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HostResult:
-        return load_dataclass(cls, data)
+        return load_dataclass(cls, data, capped=False)
 
 
 @dataclass(frozen=True)
@@ -120,11 +126,13 @@ class FleetResult:
     schema_version: int = 1
 
     def to_dict(self) -> dict[str, Any]:
-        return dump(self)
+        out = {f.name: dump(getattr(self, f.name)) for f in fields(self) if f.name != "hosts"}
+        out["hosts"] = [h.to_dict() for h in self.hosts]
+        return {k: out[k] for k in (f.name for f in fields(self))}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FleetResult:
-        return load_dataclass(cls, data)
+        return load_dataclass(cls, data, capped=False)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -40,39 +40,45 @@ def _describe(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def load(tp: Any, value: Any, path: str = "$") -> Any:
-    """Convert ``value`` to type ``tp`` or raise ShapeError naming ``path``."""
-    return _converter(tp)(value, path)
+def load(tp: Any, value: Any, path: str = "$", *, capped: bool = True) -> Any:
+    """Convert ``value`` to type ``tp`` or raise ShapeError naming ``path``.
+
+    ``capped`` cuts strings, lists and objects to the MAX_* sizes: right for what a host sends,
+    wrong for umcheck's own records (a 1000-host run must read back with 1000 hosts).
+    """
+    return _converter(tp, capped)(value, path)
 
 
-def load_dataclass(cls: type[T], value: Any, path: str = "$") -> T:
+def load_dataclass(cls: type[T], value: Any, path: str = "$", *, capped: bool = True) -> T:
     """Build dataclass ``cls`` from a JSON object; missing fields take their defaults."""
-    return _converter(cls)(value, path)
+    return _converter(cls, capped)(value, path)
 
 
 # -- compiling a type into a converter ---------------------------------------------------------
 
 
 @cache
-def _converter(tp: Any) -> Converter:
+def _converter(tp: Any, capped: bool = True) -> Converter:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        return _union(typing.get_args(tp))
+        return _union(typing.get_args(tp), capped)
     if origin is typing.Literal:
         return _literal(typing.get_args(tp))
     if origin is list:
-        return _list(typing.get_args(tp)[0])
+        return _list(typing.get_args(tp)[0], capped)
     if origin is dict:
-        return _dict(typing.get_args(tp)[1])
+        return _dict(typing.get_args(tp)[1], capped)
     if dataclasses.is_dataclass(tp):
-        return _dataclass(tp)
+        return _dataclass(tp, capped)
+    if tp is str and not capped:
+        return _str_uncapped
     simple = _SIMPLE.get(tp)
     if simple is None:
         raise TypeError(f"unsupported contract type {tp!r}")  # a bug in our model, not in the input
     return simple
 
 
-def _union(args: tuple[Any, ...]) -> Converter:
+def _union(args: tuple[Any, ...], capped: bool) -> Converter:
     nullable = type(None) in args
     options = [a for a in args if a is not type(None)]
 
@@ -82,7 +88,7 @@ def _union(args: tuple[Any, ...]) -> Converter:
         first: ShapeError | None = None
         for arg in options:
             try:
-                return _converter(arg)(value, path)
+                return _converter(arg, capped)(value, path)
             except ShapeError as exc:
                 first = first or exc
         raise first or ShapeError(path, "no matching type")
@@ -99,32 +105,34 @@ def _literal(allowed: tuple[Any, ...]) -> Converter:
     return convert
 
 
-def _list(item_tp: Any) -> Converter:
+def _list(item_tp: Any, capped: bool) -> Converter:
+    limit = MAX_LIST if capped else None
+
     def convert(value: Any, path: str) -> Any:
         if not isinstance(value, list):
             raise ShapeError(path, f"expected a list, got {_describe(value)}")
-        item = _converter(item_tp)
-        return [item(v, f"{path}[{i}]") for i, v in enumerate(value[:MAX_LIST])]
+        item = _converter(item_tp, capped)
+        return [item(v, f"{path}[{i}]") for i, v in enumerate(value[:limit])]
 
     return convert
 
 
-def _dict(item_tp: Any) -> Converter:
+def _dict(item_tp: Any, capped: bool) -> Converter:
     def convert(value: Any, path: str) -> Any:
         if not isinstance(value, dict):
             raise ShapeError(path, f"expected an object, got {_describe(value)}")
-        item = _converter(item_tp)
+        item = _converter(item_tp, capped)
         out = {}
         for i, (k, v) in enumerate(value.items()):
-            if i >= MAX_DICT:
+            if capped and i >= MAX_DICT:
                 break
-            out[str(k)[:MAX_STR]] = item(v, f"{path}.{k}")
+            out[str(k)[:MAX_STR] if capped else str(k)] = item(v, f"{path}.{k}")
         return out
 
     return convert
 
 
-def _dataclass(cls: type) -> Converter:
+def _dataclass(cls: type, capped: bool) -> Converter:
     hints = typing.get_type_hints(cls)
     spec = [
         (f.name, hints[f.name], f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
@@ -137,7 +145,7 @@ def _dataclass(cls: type) -> Converter:
         kwargs = {}
         for name, tp, required in spec:
             if name in value:
-                kwargs[name] = _converter(tp)(value[name], f"{path}.{name}")
+                kwargs[name] = _converter(tp, capped)(value[name], f"{path}.{name}")
             elif required:
                 raise ShapeError(f"{path}.{name}", "missing")
         return cls(**kwargs)
@@ -166,6 +174,12 @@ def _float(value: Any, path: str) -> float:
 def _str(value: Any, path: str) -> str:
     if isinstance(value, str):
         return value if len(value) <= MAX_STR else value[:MAX_STR] + "…[truncated]"
+    raise ShapeError(path, f"expected a string, got {_describe(value)}")
+
+
+def _str_uncapped(value: Any, path: str) -> str:
+    if isinstance(value, str):
+        return value
     raise ShapeError(path, f"expected a string, got {_describe(value)}")
 
 
