@@ -130,6 +130,8 @@ def floor_main(inventory: Path, transport: str, forks: int) -> None:
             with wsman, RunspacePool(wsman) as pool:
                 ps = PowerShell(pool)
                 ps.add_script(inv.script)
+                for name, value in inv.parameters:
+                    ps.add_parameter(name, value)
                 out = ps.invoke()
             return any("UMCHECK-FACTS-END" in str(o) for o in out)
 

@@ -96,6 +96,8 @@ def psrp_collector(h: dict) -> bool:
     with RunspacePool(wsman) as pool:
         ps = PowerShell(pool)
         ps.add_script(i.script)
+        for name, value in i.parameters:
+            ps.add_parameter(name, value)
         out = ps.invoke()
     return envelope.parse("\n".join(map(str, out)))["host"]["hostname"] == h["name"]
 

@@ -30,7 +30,8 @@ MAX_BLOB_CHARS = 256 * 1024
 _B64_RE = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
 _ENC_RE = re.compile(r"-(?:EncodedCommand|enc|e|ec)\s+([A-Za-z0-9+/=]+)", re.IGNORECASE)
 _PARAMS_ARG_RE = re.compile(r"--params[ =]([A-Za-z0-9+/=]+)")
-_PSRP_TAIL_RE = re.compile(r"^\}\s+-ParamsBlob\s+'([A-Za-z0-9+/=]*)'\s*$", re.MULTILINE)
+# How a PSRP pipeline's parameters read when rendered as text (see ``psrp_text``).
+_PSRP_PARAM_RE = re.compile(r"^-ParamsBlob\s+'([A-Za-z0-9+/=]*)'\s*$", re.MULTILINE)
 
 WINDOWS_POWERSHELL = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand"
 
@@ -145,6 +146,7 @@ class Invocation:
     stdin: bytes | None
     script: str | None
     os_family: Literal["windows", "linux"]
+    parameters: tuple[tuple[str, str], ...] = ()  # PSRP: bound to the script's param() block, never text
 
 
 @cache
@@ -164,16 +166,17 @@ def windows_winrm(params: CollectorParams) -> Invocation:
     return Invocation(command=command, stdin=stdin, script=None, os_family="windows")
 
 
-def psrp_wrap(script: str, blob: str) -> str:
-    """Wrap a script with a ``param([string]$ParamsBlob)`` block so one text carries the blob."""
-    if not _B64_RE.match(blob):
-        raise ParamsError("collector params blob is not base64")
-    return f"# {MARKER} psrp 1\n& {{\n{script.rstrip()}\n}} -ParamsBlob '{blob}'\n"
-
-
 def windows_psrp(params: CollectorParams) -> Invocation:
-    script = psrp_wrap(script_text("windows.ps1"), params.to_blob())
-    return Invocation(command="", stdin=None, script=script, os_family="windows")
+    """The script is the pipeline; the blob is bound to its ``$ParamsBlob`` parameter by PSRP itself."""
+    return Invocation(command="", stdin=None, script=script_text("windows.ps1"), os_family="windows",
+                      parameters=(("ParamsBlob", params.to_blob()),))  # fmt: skip
+
+
+def psrp_text(script: str, parameters: Iterable[tuple[str, Any]]) -> str:
+    """A PSRP pipeline as text (script, then ``-Name 'value'`` per string parameter), for recognition."""
+    lines = [script.rstrip()]
+    lines += [f"-{name} '{value}'" for name, value in parameters if isinstance(value, str)]
+    return "\n".join(lines)
 
 
 def linux(params: CollectorParams, *, become: bool = False, python: str = "python3") -> Invocation:
@@ -219,7 +222,7 @@ def extract_params(command: str, stdin: bytes | str | None) -> CollectorParams |
     m = _PARAMS_ARG_RE.search(command)
     if m:
         return CollectorParams.from_blob(m.group(1))
-    m = _PSRP_TAIL_RE.search(command)
+    m = _PSRP_PARAM_RE.search(command)
     if m and MARKER in command:
         return CollectorParams.from_blob(m.group(1))
     if MARKER in _decoded_encoded_command(command):

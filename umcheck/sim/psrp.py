@@ -25,6 +25,7 @@ from psrpcore.types import (
     PSInvocationState,
 )
 
+from umcheck.collectors.invocation import psrp_text
 from umcheck.sim import soap
 from umcheck.sim.behaviour import play, reply_for
 from umcheck.sim.hosts import HostSpec
@@ -45,14 +46,13 @@ def fail_pipeline(pipe: ServerPipeline, message: str) -> None:
 
 
 def script_of(metadata: Any) -> str:
-    """The text a pipeline runs: script commands, command names and string parameter values."""
+    """The text a pipeline runs: each command's script or name, then its string parameters."""
     parts: list[str] = []
     for cmd in getattr(metadata, "commands", None) or []:
-        if cmd.command_text.lower() not in ("invoke-expression", "out-string"):
-            parts.append(cmd.command_text)
-        for _name, value in cmd.parameters:
-            if isinstance(value, str):
-                parts.append(value)
+        if cmd.command_text.lower() in ("invoke-expression", "out-string"):
+            parts.extend(v for _n, v in cmd.parameters if isinstance(v, str))  # pypsrp Client: -Command TEXT
+        else:
+            parts.append(psrp_text(cmd.command_text, [(n, v) for n, v in cmd.parameters if n]))
     return "\n".join(parts)
 
 

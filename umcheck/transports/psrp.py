@@ -155,11 +155,13 @@ class PSRPTransport(BlockingClient, TransportBase):
         pool.open()
         return pool
 
-    def _begin(self, script: str, deadline: float) -> PowerShell:
+    def _begin(self, script: str, parameters: tuple[tuple[str, str], ...], deadline: float) -> PowerShell:
         assert self._pool is not None
         self._timeouts(deadline)
         ps = PowerShell(self._pool)
         ps.add_script(script)
+        for name, value in parameters:
+            ps.add_parameter(name, value)
         ps.begin_invoke()
         return ps
 
@@ -213,7 +215,7 @@ class PSRPTransport(BlockingClient, TransportBase):
         out = CappedBuffer(max_output)
         seen = 0
         try:
-            ps = await self.call(self._begin, invocation.script, deadline, deadline=deadline)
+            ps = await self.call(self._begin, invocation.script, invocation.parameters, deadline, deadline=deadline)
             state = ps.state
             while state == PSInvocationState.RUNNING:
                 state = await self.call(self._poll, ps, deadline, deadline=deadline)

@@ -42,6 +42,8 @@ def _psrp_collect(host, params=PARAMS):
     with RunspacePool(wsman) as pool:
         ps = PowerShell(pool)
         ps.add_script(i.script)
+        for name, value in i.parameters:
+            ps.add_parameter(name, value)
         output = ps.invoke()
     return "\n".join(str(o) for o in output), ps.had_errors
 

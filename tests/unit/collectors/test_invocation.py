@@ -72,7 +72,7 @@ def test_extract_params_recognises_every_transport_form() -> None:
     lin = invocation.linux(p)
     assert invocation.extract_params(win.command, win.stdin) == p
     assert invocation.extract_params(win.command, win.stdin.decode()) == p
-    assert invocation.extract_params(psrp.script, None) == p
+    assert invocation.extract_params(invocation.psrp_text(psrp.script, psrp.parameters), None) == p
     assert invocation.extract_params(lin.command, lin.stdin) == p
     assert invocation.extract_params(invocation.linux(p, become=True).command, lin.stdin) == p
     # The scripts run by hand (no parameters) are still collector runs, with default params.

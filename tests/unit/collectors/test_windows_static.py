@@ -125,8 +125,7 @@ def test_winrm_bootstrap_reads_stdin_and_carries_no_parameters() -> None:
 def test_psrp_script_carries_the_blob_as_a_parameter() -> None:
     params = CollectorParams(sections=["probes"], probe_timeout=1.5)
     inv = invocation.windows_psrp(params)
-    assert inv.script is not None and inv.stdin is None
-    assert SCRIPT.rstrip() in inv.script
-    assert inv.script.rstrip().endswith(f"}} -ParamsBlob '{params.to_blob()}'")
+    assert inv.script == SCRIPT and inv.stdin is None  # the script text is the shipped file, untouched
+    assert inv.parameters == (("ParamsBlob", params.to_blob()),)  # bound by PSRP, never spliced into text
     assert check(inv.script) == []
-    assert invocation.extract_params(inv.script, None) == params
+    assert invocation.extract_params(invocation.psrp_text(inv.script, inv.parameters), None) == params
