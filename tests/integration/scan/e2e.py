@@ -17,7 +17,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Coroutine, Sequence
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -245,37 +244,3 @@ def wait_for_hosts_in_journal(reports: Path, proc: subprocess.Popen, at_least: i
         if journals and len(host_lines(read_journal_lines(journals[0]))) >= at_least:
             return journals[0].parent
         time.sleep(0.05)
-
-
-# ------------------------------------------------------------------------------- probes
-
-
-@dataclass
-class ProbeListener:
-    port: int = 0
-    peers: list[str] = field(default_factory=list)
-
-
-@asynccontextmanager
-async def probe_listener():
-    """A loopback HTTP listener every collector probe is pointed at; answers 200, records peers."""
-    state = ProbeListener()
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        state.peers.append(writer.get_extra_info("peername")[0])
-        try:
-            await asyncio.wait_for(reader.read(4096), 2)
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-            await writer.drain()
-        except (TimeoutError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    state.port = server.sockets[0].getsockname()[1]
-    try:
-        yield state
-    finally:
-        server.close()
-        await server.wait_closed()

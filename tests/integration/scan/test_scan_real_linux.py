@@ -8,12 +8,11 @@ import asyncio
 from pathlib import Path
 
 import yaml
+from probe_listener import probe_listener
 
 from umcheck.plan import Timeouts
 from umcheck.results import CheckResult, HostStatus, Readiness
 from umcheck.scan import ScanRequest, run_scan
-
-from .e2e import probe_listener
 
 
 def _agent_installed() -> bool:
