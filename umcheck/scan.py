@@ -133,7 +133,13 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
     if req.resume:
         run_dir, header, done = _resume_state(req)
         selectors = tuple(header.get("rules") or ())
-        hosts = [inventory.get(n) for n in header.get("plan_hosts", [])]
+        hosts, gone = [], {}
+        for name in header.get("plan_hosts", []):
+            try:
+                hosts.append(inventory.get(name))
+            except UsageError:  # removed from the inventory since the run started
+                if name not in done:
+                    gone[name] = "not scanned: no longer in the inventory"
     else:
         hosts = _select(req, inventory)
         selectors = req.selectors
@@ -147,12 +153,12 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
             "rules": list(selectors),
             "plan_hosts": [h.name for h in hosts],
         }
-        done = {}
+        done, gone = {}, {}
     forks = fit_forks(req.forks)
     options = RunOptions(forks=forks, timeouts=req.timeouts, retries=req.retries, max_output=req.max_output,
                          selectors=selectors, probe_overrides=req.probe_overrides, official=req.official)  # fmt: skip
     usable = [h for h in hosts if h.settings is not None]
-    skipped = {h.name: f"not scanned: {h.problem}" for h in hosts if h.settings is None}
+    skipped = {h.name: f"not scanned: {h.problem}" for h in hosts if h.settings is None} | gone
     if not usable and not done:
         first = next(iter(skipped.values()), "no host selected")
         raise UsageError(f"no host can be scanned ({first})")
