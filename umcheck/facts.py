@@ -271,6 +271,7 @@ class LinuxWorker:
     oms_conf_present: bool = False  # state/automationworker/oms.conf
     worker_conf_present: bool = False  # <ws>/state/automationworker/worker.conf
     jrds_base_uri: str | None = None
+    jrds_cert_thumbprint_matches: bool | None = None  # worker.conf thumbprint vs certs/oms.crt; None = not checked
 
 
 @dataclass(frozen=True)

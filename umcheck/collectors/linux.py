@@ -9,6 +9,7 @@ Run by hand: ``sudo python3 linux.py > facts.txt`` then ``umcheck evaluate facts
 """
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -27,6 +28,7 @@ SECTIONS = ("os", "dmi", "oms_agent", "workspaces", "worker", "current_mof", "pr
 OMSADMIN = "/etc/opt/microsoft/omsagent/conf/omsadmin.conf"
 OMSAGENT_LOG = "/var/opt/microsoft/omsagent/log/omsagent.log"
 OMS_VAR = "/var/opt/microsoft/omsagent"
+AGENT_CERT = "/etc/opt/microsoft/omsagent/certs/oms.crt"
 WORKER_MODULE = "/opt/microsoft/omsconfig/modules/nxOMSAutomationWorker"
 WORKER_CONFIGURATION_PY = (WORKER_MODULE + "/DSCResources/MSFT_nxOMSAutomationWorkerResource"
                            "/automationworker/worker/configuration.py")
@@ -283,6 +285,22 @@ def jrds_base_uri(state):
     return value or None
 
 
+def jrds_cert_matches(state):
+    """worker.conf's jrds_cert_thumbprint against the SHA-1 of the agent certificate; None if unknown."""
+    path = _worker_conf_path(state, state.workspace())
+    if path is None or not state.host.exists(AGENT_CERT):
+        return None
+    try:
+        line = next((ln for ln in state.host.read_text(path).splitlines() if "jrds_cert_thumbprint" in ln), None)
+        if line is None or not re.search(r"[=:]", line):
+            return None
+        recorded = re.sub(r"[^0-9A-Fa-f]", "", re.split(r"[=:]", line, 1)[1]).upper()
+        der = ssl.PEM_cert_to_DER_cert(state.host.read_text(AGENT_CERT))
+    except (OSError, ValueError):
+        return None
+    return bool(recorded) and recorded == hashlib.sha1(der).hexdigest().upper()
+
+
 def section_worker(state):
     host = state.host
     ws = state.workspace()
@@ -314,7 +332,8 @@ def section_worker(state):
             "configuration_py": host.exists(WORKER_CONFIGURATION_PY), "version": version,
             "nxautomation_user": uid is not None, "manager_running": manager, "hybridworker_running": hybrid,
             "other_workspace_workers": other, "oms_conf_present": oms_conf,
-            "worker_conf_present": _worker_conf_path(state, ws) is not None, "jrds_base_uri": jrds_base_uri(state)}
+            "worker_conf_present": _worker_conf_path(state, ws) is not None, "jrds_base_uri": jrds_base_uri(state),
+            "jrds_cert_thumbprint_matches": jrds_cert_matches(state)}
 
 
 def mof_text(raw):

@@ -208,6 +208,8 @@ def _marshall_failures(mof: CurrentMof, w: LinuxWorker, agent: OmsAgent) -> list
         failures.append("state/automationworker/worker.conf is missing (system worker not registered)")
     if not w.hybridworker_running:
         failures.append("hybrid worker (worker/hybridworker.py) is not running")
+    if w.jrds_cert_thumbprint_matches is False:
+        failures.append("worker.conf jrds_cert_thumbprint does not match the agent certificate (certs/oms.crt)")
     return failures
 
 
@@ -256,6 +258,7 @@ def check_worker_status(facts: Facts, ctx: RuleContext) -> Verdict:
         "oms_conf_present": w.oms_conf_present,
         "worker_conf_present": w.worker_conf_present,
         "other_workspace_workers": w.other_workspace_workers,
+        "jrds_cert_thumbprint_matches": w.jrds_cert_thumbprint_matches,
         "failed_conditions": failures,
     }
     if failures:

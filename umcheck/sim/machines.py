@@ -108,6 +108,7 @@ def _healthy_linux(m: Machine, now: str) -> dict[str, Any]:
             "oms_conf_present": True,
             "worker_conf_present": True,
             "jrds_base_uri": m.jrds_uri,
+            "jrds_cert_thumbprint_matches": True,
         },
         "current_mof": {
             "present": True,

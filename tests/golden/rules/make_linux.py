@@ -303,6 +303,10 @@ def worker_status_cases() -> None:
          deviations=["Q-L3b"])
     case(R_HWS, "failed-other-workspace-worker", "A worker for another workspace is running.",
          failed(R_HWS, None, [], reason="another workspace"), set={"worker": {"other_workspace_workers": True}})
+    case(R_HWS, "failed-jrds-cert-mismatch", "worker.conf's jrds_cert_thumbprint is not the agent certificate's: "
+         "the worker cannot authenticate to JRDS (a Test_Marshall condition).",
+         failed(R_HWS, None, [], reason="jrds_cert_thumbprint does not match"),
+         set={"worker": {"jrds_cert_thumbprint_matches": False}}, deviations=["Q-L3b"])
     case(R_HWS, "not-evaluated-updates-unreadable", "ResourceSettings present but unparseable: the official script "
          "crashes (no output at all); umcheck reports this rule as not evaluated.",
          not_evaluated(R_HWS, "Solutions.Updates.Enabled could not be read"),

@@ -211,3 +211,29 @@ def test_output_is_one_compact_json_line_between_markers(peers) -> None:
     lines = raw.splitlines()
     assert lines[0] == envelope.BEGIN and lines[2] == envelope.END and len(lines) == 3
     assert json.loads(lines[1])["collector"]["name"] == "umcheck-linux"
+
+
+def test_jrds_certificate_thumbprint_is_compared(peers, tmp_path) -> None:
+    import hashlib
+    import shutil
+    import ssl
+
+    root = tmp_path / "root"
+    shutil.copytree(ROOTS / "healthy", root, symlinks=True)
+    cert_dir = root / "etc/opt/microsoft/omsagent/certs"
+    cert_dir.mkdir(parents=True, exist_ok=True)
+    pem = peers["ca"].read_text()
+    (cert_dir / "oms.crt").write_text(pem)
+    thumb = hashlib.sha1(ssl.PEM_cert_to_DER_cert(pem)).hexdigest().upper()
+    conf = root / f"var/opt/microsoft/omsagent/{WS1}/state/automationworker/worker.conf"
+    original = conf.read_text()
+
+    conf.write_text(original.replace("0123456789ABCDEF0123456789ABCDEF01234567", thumb))
+    _, facts, _, _ = collect(root, peers)
+    assert facts.section("worker").jrds_cert_thumbprint_matches is True
+    assert outcomes(facts)["Linux.HybridWorkerStatusCheck"] == "Linux.HybridWorkerStatusCheck.Passed"
+
+    conf.write_text(original)  # a thumbprint of some other certificate
+    _, facts, _, _ = collect(root, peers)
+    assert facts.section("worker").jrds_cert_thumbprint_matches is False
+    assert outcomes(facts)["Linux.HybridWorkerStatusCheck"] == "Linux.HybridWorkerStatusCheck.Failed"
