@@ -192,7 +192,8 @@ class WinRMTransport(BlockingClient, TransportBase):
         except wexc.WinRMOperationTimeoutError:
             return b"", b"", -1, False  # nothing new yet; the caller re-polls while time is left
 
-    def _cleanup(self, command_id: str | None, close_shell: bool) -> None:
+    def _cleanup(self, command_id: str | None) -> None:
+        """Best effort: terminate the command and delete the shell (the host may be gone)."""
         proto, shell = self._proto, self._shell_id
         if proto is None:
             return
@@ -203,15 +204,14 @@ class WinRMTransport(BlockingClient, TransportBase):
                 proto.cleanup_command(shell, command_id)
             except Exception:  # noqa: BLE001 - best effort: the host may be gone
                 pass
-        if close_shell:
-            self._shell_id = None
-            try:
-                if shell is not None:
-                    proto.close_shell(shell, close_session=True)
-                else:
-                    proto.transport.close_session()
-            except Exception:  # noqa: BLE001
+        self._shell_id = None
+        try:
+            if shell is not None:
+                proto.close_shell(shell, close_session=True)
+            else:
                 proto.transport.close_session()
+        except Exception:  # noqa: BLE001
+            proto.transport.close_session()
 
     # -- Transport API ---------------------------------------------------------------------
     async def open(self) -> None:
@@ -230,10 +230,8 @@ class WinRMTransport(BlockingClient, TransportBase):
         and cleans up its shell on every path.
         """
         started = time.monotonic()
-        connect_ms = 0
-        if self._shell_id is None:
-            self._shell_id = self._open_shell(deadline)
-            connect_ms = int((time.monotonic() - started) * 1000)
+        self._shell_id = self._open_shell(deadline)
+        connect_ms = int((time.monotonic() - started) * 1000)
         self.answered = True
         run_start = time.monotonic()
         out, err = CappedBuffer(max_output), CappedBuffer(max_output)
@@ -251,9 +249,9 @@ class WinRMTransport(BlockingClient, TransportBase):
                 elif not kept:
                     break  # over the cap: stop reading, the command is terminated below
         except BaseException:
-            self._cleanup(command_id, True)
+            self._cleanup(command_id)
             raise
-        self._cleanup(command_id, True)
+        self._cleanup(command_id)
         return ExecResult(rc=rc, stdout=out.value(), stderr=err.value(),
                           timings=Timings(connect_ms, int((time.monotonic() - run_start) * 1000)),
                           truncated=out.truncated or err.truncated)
