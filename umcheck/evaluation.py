@@ -18,17 +18,22 @@ from umcheck.results import HostResult, HostStatus, Readiness, RuleOutcome
 from umcheck.rules.base import RuleContext
 from umcheck.rules.catalog import evaluate_host, select_rules
 from umcheck.rules.readiness import readiness
+from umcheck.state.merge import rule_ids
 
 
-def graded(base: HostResult, outcomes: list[RuleOutcome]) -> HostResult:
-    verdict = readiness(outcomes)
-    return replace(base, status=HostStatus.OK, outcomes=outcomes, readiness=verdict.state, readiness_reason=verdict.reason)
+def graded(base: HostResult, outcomes: list[RuleOutcome], family: str, selectors: Iterable[str] | None) -> HostResult:
+    """Grade what was evaluated; rules the selection left out count as missing (the runner then
+    carries earlier results into them, see umcheck/state/merge.py)."""
+    missing = [r for r in rule_ids(family) if r not in set(rule_ids(family, tuple(selectors or ())))]
+    verdict = readiness(outcomes, missing)
+    return replace(base, status=HostStatus.OK, outcomes=outcomes, readiness=verdict.state,
+                   readiness_reason=verdict.reason, os_family=family, missing_rules=missing)  # fmt: skip
 
 
 def evaluate_facts(base: HostResult, facts: Facts, ctx: RuleContext, selectors: Iterable[str] | None = None) -> HostResult:
     outcomes = evaluate_host(facts, ctx, selectors)
     errors = [f"{e.section}: {e.message}"[:300] for e in facts.collector.errors]
-    return replace(graded(base, outcomes), os_family=facts.os_family, collector_errors=errors)
+    return replace(graded(base, outcomes, facts.os_family, selectors), collector_errors=errors)
 
 
 def collector_failure(base: HostResult, message: str) -> HostResult:
@@ -75,4 +80,4 @@ def evaluate_output(
     wanted = {r.rule_id for r in select_rules(selectors, family)}
     if selectors:
         outcomes = [o for o in outcomes if o.RuleId in wanted]
-    return replace(graded(base, outcomes), os_family=family)
+    return graded(base, outcomes, family, selectors)

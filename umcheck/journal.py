@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from umcheck.errors import InputError
-from umcheck.results import FleetResult, HostResult
+from umcheck.results import FleetResult, HostResult, RunScope
 from umcheck.typed_load import ShapeError
 
 JOURNAL_NAME = "journal.jsonl"
@@ -48,6 +48,7 @@ class JournalContents:
             limit=h.get("limit"),
             interrupted=bool(end.get("interrupted", self.end is None)),
             umcheck_version=h.get("umcheck_version", ""),
+            scope=RunScope.from_header(h),
         )
 
 

@@ -53,6 +53,15 @@ class Remediation:
 
 
 @dataclass(frozen=True)
+class Carried:
+    """Where a carried-forward outcome came from: it was not evaluated in this run."""
+
+    run_id: str  # the run that evaluated it
+    evaluated_at: str  # when (ISO 8601), so its age is always known
+    age_seconds: int  # at the start of the run that carried it
+
+
+@dataclass(frozen=True)
 class RuleOutcome:
     """The official troubleshooter fields plus umcheck's reason, evidence and remediation."""
 
@@ -68,6 +77,12 @@ class RuleOutcome:
     reason: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
     remediation: Remediation | None = None
+    carried: Carried | None = None  # None: evaluated in this run
+
+    @property
+    def evaluated_now(self) -> bool:
+        """Evaluated in this run (not carried forward) and actually evaluated (not NotEvaluated)."""
+        return self.carried is None and self.CheckResult != CheckResult.NOT_EVALUATED
 
     @property
     def failed(self) -> bool:
@@ -94,6 +109,11 @@ class HostResult:
     elapsed_ms: int = 0
     attempts: int = 0
     collector_errors: list[str] = field(default_factory=list)
+    missing_rules: list[str] = field(default_factory=list)  # no result now and none earlier
+
+    @property
+    def carried_rules(self) -> list[RuleOutcome]:
+        return [o for o in self.outcomes if o.carried is not None]
 
     @property
     def failed_rules(self) -> list[RuleOutcome]:
@@ -113,6 +133,58 @@ class HostResult:
 
 
 @dataclass(frozen=True)
+class RunScope:
+    """What a run set out to check: every rule on every host ("full"), or a part of that.
+
+    A partial run updates only the cells it evaluated; its hosts are graded on merged state.
+    """
+
+    kind: str = "full"  # full | partial
+    rules: list[str] = field(default_factory=list)  # selectors; empty = every rule
+    pattern: str = "all"
+    limit: str | None = None
+    rerun: str | None = None  # "not Ready in RUN" / "RULE failed in RUN" for re-checks
+    hosts: int = 0  # hosts in the plan
+
+    @property
+    def all_rules(self) -> bool:
+        return not self.rules
+
+    @property
+    def all_hosts(self) -> bool:
+        return self.pattern == "all" and not self.limit and not self.rerun
+
+    @property
+    def label(self) -> str:
+        """One short line for ``umcheck history`` and report headers."""
+        if self.kind == "full":
+            return f"full ({self.hosts} hosts)"
+        parts = ["rules " + ",".join(self.rules)] if self.rules else []
+        if self.pattern != "all":
+            parts.append(f"hosts {self.pattern}")
+        if self.limit:
+            parts.append(f"limit {self.limit}")
+        if self.rerun:
+            parts.append(self.rerun)
+        parts.append(f"{self.hosts} hosts")
+        return "partial: " + "; ".join(parts)
+
+    @classmethod
+    def from_header(cls, header: dict[str, Any]) -> RunScope | None:
+        """The scope a journal or history header records (None for runs from before scopes)."""
+        value = header.get("scope")
+        try:
+            return load_dataclass(cls, value, "$.scope", capped=False) if isinstance(value, dict) else None
+        except ValueError:  # a damaged header: the run still loads, without its scope
+            return None
+
+    @property
+    def key(self) -> tuple:
+        """Runs with equal keys checked the same thing ("previous run of the same scope")."""
+        return (tuple(self.rules), self.pattern, self.limit, self.rerun)
+
+
+@dataclass(frozen=True)
 class FleetResult:
     run_id: str
     started: str
@@ -123,7 +195,8 @@ class FleetResult:
     limit: str | None = None
     interrupted: bool = False
     umcheck_version: str = ""
-    schema_version: int = 1
+    schema_version: int = 2
+    scope: RunScope | None = None  # None only in runs written before schema 2
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: dump(getattr(self, f.name)) for f in fields(self) if f.name != "hosts"}

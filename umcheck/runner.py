@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +24,9 @@ from umcheck.evaluation import collector_failure, evaluate_output
 from umcheck.events import EventSink
 from umcheck.inventory.connection import ConnectionSettings
 from umcheck.plan import HostTarget, RunOptions
-from umcheck.results import FleetResult, HostResult, HostStatus, Readiness
+from umcheck.results import FleetResult, HostResult, HostStatus, Readiness, RunScope
+from umcheck.state.cells import Cell
+from umcheck.state.merge import merge_host
 from umcheck.transports.base import Transport
 
 TransportFactory = Callable[[ConnectionSettings], Transport]
@@ -32,7 +34,9 @@ DEADLINE_GRACE = 2.0  # seconds a transport gets past the deadline to clean up b
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """Milliseconds: runs started in the same second must still sort in order in the history,
+    and a host's start must never read as earlier than its run's."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def new_run_id() -> str:
@@ -48,10 +52,19 @@ def _scrub(message: str, settings: ConnectionSettings) -> str:
 
 
 class Runner:
-    def __init__(self, options: RunOptions, factory: TransportFactory, sinks: Iterable[EventSink] = ()):
+    def __init__(
+        self,
+        options: RunOptions,
+        factory: TransportFactory,
+        sinks: Iterable[EventSink] = (),
+        earlier: Mapping[str, Mapping[str, Cell]] | None = None,
+    ):
+        """``earlier``: each host's latest earlier cells (from history), carried into partial runs."""
         self.options = options
         self.factory = factory
         self.sinks = list(sinks)
+        self.earlier = earlier or {}
+        self._started = now_iso()
         self._cancelled = False
         self._tasks: list[asyncio.Task] = []
 
@@ -106,6 +119,7 @@ class Runner:
                 base = self._base(target)
                 start = time.monotonic()
                 result = await self._with_retries(target, base)
+                result = merge_host(result, self.options.selectors, self.earlier.get(target.name, {}), now=self._started)
         except asyncio.CancelledError:
             result = self._failure(base, HostStatus.CANCELLED, "run interrupted before this host finished",
                                    "cancelled", target)  # fmt: skip
@@ -155,7 +169,7 @@ class Runner:
         """Run every target not already ``done``; ``skipped`` maps host -> reason (no connection)."""
         done = dict(done or {})
         skipped = skipped or {}
-        started = header.setdefault("started", now_iso())
+        started = self._started = header.setdefault("started", now_iso())
         header.setdefault("run_id", new_run_id())
         header.setdefault("umcheck_version", __version__)
         header.setdefault("plan_hosts", [t.name for t in targets])
@@ -189,6 +203,7 @@ class Runner:
             limit=header.get("limit"),
             interrupted=self._cancelled,
             umcheck_version=__version__,
+            scope=RunScope.from_header(header),
         )
         self._emit("run_finished", fleet)
         return fleet

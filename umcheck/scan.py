@@ -21,11 +21,13 @@ from umcheck.journal import JOURNAL_NAME, Journal, read_journal
 from umcheck.plan import DEFAULT_FORKS, DEFAULT_MAX_OUTPUT, RunOptions, Timeouts, target_for
 from umcheck.progress import make_progress
 from umcheck.results import FleetResult, HostStatus
-from umcheck.rules.catalog import select_rules
+from umcheck.rules.catalog import GROUPS, select_rules
 from umcheck.runner import Runner, new_run_id
+from umcheck.state.scope import scope_for
 from umcheck.transports import make_transport
 from umcheck.transports.pool import configure as configure_pool
 from umcheck.transports.shared import Shared
+from umcheck.typed_load import dump
 
 DEFAULT_FORMATS = ("text", "html", "json", "csv")
 
@@ -65,6 +67,10 @@ class ScanOutcome:
     fleet: FleetResult
     run_dir: Path
     reports: dict[str, Path]
+
+
+class NothingToDo(Exception):
+    """A re-check found no host to re-check: a scheduled job with nothing to do is not broken."""
 
 
 def exit_code(fleet: FleetResult) -> int:
@@ -110,11 +116,27 @@ def _select(req: ScanRequest, inventory: Inventory) -> list:
             wanted = {n for r in select_rules([req.failed_rule]) for n in store.select_rerun(run, r.rule_id)}
         else:
             wanted = set(store.select_rerun(run))
+        store.close()
         hosts = [h for h in hosts if h.name in wanted]
         if not hosts:
-            what = f"rule {req.failed_rule} failed" if req.failed_rule else "was not Ready"
-            raise UsageError(f"no selected host {what} in run {req.rerun_failed or 'last'}: nothing to re-check")
+            if req.failed_rule:
+                group = req.failed_rule.lower() in {g.lower() for g in GROUPS}
+                what = f"is failing {'a ' + req.failed_rule + ' rule' if group else req.failed_rule}"
+            else:
+                what = "is not Ready"
+            raise NothingToDo(f"no selected host {what} as of run {req.rerun_failed or 'last'}: nothing to re-check")
     return hosts
+
+
+def _earlier_cells(req: ScanRequest, hosts: list[str], run_id: str) -> dict:
+    """The hosts' latest cells from history, carried into a partial run (none without history)."""
+    if not req.db_path.exists():
+        return {}
+    store = _open_store(req, create=False)
+    try:
+        return store.cells_for(hosts, exclude_run=run_id)
+    finally:
+        store.close()
 
 
 def _resume_state(req: ScanRequest) -> tuple[Path, dict[str, Any], dict]:
@@ -145,6 +167,8 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
         selectors = req.selectors
         run_id = new_run_id()
         run_dir = req.reports_dir / run_id
+        scope = scope_for(selectors, pattern=req.pattern, limit=req.limit, rerun_failed=req.rerun_failed,
+                          failed_rule=req.failed_rule, hosts=len(hosts))  # fmt: skip
         header = {
             "run_id": run_id,
             "inventory": list(req.inventory),
@@ -152,6 +176,7 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
             "pattern": req.pattern,
             "rules": list(selectors),
             "plan_hosts": [h.name for h in hosts],
+            "scope": dump(scope),
         }
         done, gone = {}, {}
     forks = fit_forks(req.forks)
@@ -172,7 +197,8 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
     shared = Shared()
     journal = Journal(run_dir / JOURNAL_NAME)
     sinks: list[EventSink] = [JournalSink(journal, resumed=bool(req.resume)), make_progress(req.verbosity)]
-    runner = Runner(options, lambda s: make_transport(s, shared), sinks + list(extra_sinks or []))
+    earlier = _earlier_cells(req, [t.name for t in targets], header["run_id"]) if selectors else {}
+    runner = Runner(options, lambda s: make_transport(s, shared), sinks + list(extra_sinks or []), earlier)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:

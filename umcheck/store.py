@@ -1,28 +1,46 @@
-"""Run history in SQLite: every run with its hosts and outcomes, for history, diff, trend, re-checks.
+"""Run history in SQLite: every run with its hosts and outcomes, and the fleet state.
 
 Normalised tables (runs, hosts, outcomes) answer the questions cheaply ("which hosts failed
 TlsVersionCheck last night?"); each host row also keeps the full HostResult JSON, so any run can
-be rebuilt exactly and every report regenerated. The schema version lives in ``PRAGMA
-user_version``; a database from a newer umcheck is refused rather than misread.
+be rebuilt exactly and every report regenerated. ``cells`` is the fleet state: per host and
+rule, the latest outcome with the run and time it came from, which partial runs (re-checks)
+update cell by cell and carry forward (``umcheck/state/``). The schema version lives in ``PRAGMA
+user_version``; older databases are migrated in place, newer ones refused rather than misread.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from umcheck.errors import InputError, UsageError
 from umcheck.reports.diff import FleetDiff, diff_fleets
 from umcheck.reports.runref import resolve_ref
 from umcheck.reports.summary import READINESS_ORDER, duration_seconds, parse_time
-from umcheck.results import CheckResult, FleetResult, Readiness
-from umcheck.typed_load import ShapeError
+from umcheck.results import FleetResult, HostResult, HostStatus, Readiness, RuleOutcome, RunScope
+from umcheck.state.cells import Cell
+from umcheck.state.scope import scope_for
+from umcheck.typed_load import ShapeError, dump, load_dataclass
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_DB = Path("reports") / "umcheck.db"
+
+# v2: the fleet state. outcome_json is NULL for a rule that was evaluated and emits no row.
+_CELLS = """
+CREATE TABLE IF NOT EXISTS cells (
+    host          TEXT NOT NULL,
+    rule_id       TEXT NOT NULL,
+    run_id        TEXT NOT NULL,
+    evaluated_at  TEXT NOT NULL,
+    evaluated_ts  REAL NOT NULL,
+    check_result  TEXT,
+    outcome_json  TEXT,
+    PRIMARY KEY (host, rule_id)
+);
+"""
 
 _SCHEMA = """
 CREATE TABLE runs (
@@ -38,7 +56,9 @@ CREATE TABLE runs (
     disconnected    INTEGER NOT NULL,
     not_configured  INTEGER NOT NULL,
     unknown         INTEGER NOT NULL,
-    header_json     TEXT NOT NULL
+    header_json     TEXT NOT NULL,
+    scope_kind      TEXT,
+    scope_json      TEXT
 );
 CREATE TABLE hosts (
     run_id      TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
@@ -69,14 +89,20 @@ CREATE TABLE outcomes (
 );
 CREATE INDEX runs_order ON runs(started_ts, run_id);
 CREATE INDEX outcomes_rule ON outcomes(run_id, rule_id, check_result);
-"""
+CREATE INDEX hosts_name ON hosts(name);
+""" + _CELLS
+
 
 _ORDER = "ORDER BY started_ts, run_id"
 
 
 @dataclass(frozen=True)
 class RunSummary:
-    """One line of ``umcheck history`` and one point of the trend chart."""
+    """One line of ``umcheck history`` and one point of the trend chart.
+
+    ``readiness`` counts the run's own hosts; ``state`` (trend points only) counts the merged
+    fleet state after the run: every host's latest result, this run's or an earlier one's.
+    """
 
     run_id: str
     started: str
@@ -85,6 +111,12 @@ class RunSummary:
     interrupted: bool
     hosts: int
     readiness: dict[str, int] = field(default_factory=dict)
+    scope: RunScope | None = None
+    state: dict[str, int] | None = None
+
+    @property
+    def scope_label(self) -> str:
+        return self.scope.label if self.scope else "unrecorded (run from before scopes)"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -95,7 +127,19 @@ class RunSummary:
             "interrupted": self.interrupted,
             "hosts": self.hosts,
             "readiness": dict(self.readiness),
+            "scope": dump(self.scope) if self.scope else None,
+            "scope_label": self.scope_label,
         }
+
+
+def _ts(value: str | None) -> float:
+    t = parse_time(value)
+    return t.timestamp() if t and t.tzinfo else 0.0
+
+
+def _scope_of(fleet: FleetResult) -> RunScope:
+    """The recorded scope, or for a run from before scopes the one its rules and limit imply."""
+    return fleet.scope or scope_for(fleet.rules, limit=fleet.limit, hosts=len({h.name for h in fleet.hosts}))
 
 
 class Store:
@@ -125,6 +169,36 @@ class Store:
                 self._db.executescript(
                     "BEGIN;" + _SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 )
+        elif version == 1:
+            self._migrate_v1()
+
+    def _migrate_v1(self) -> None:
+        """v1 -> v2: runs get a scope, and the fleet state is rebuilt by replaying every run in order.
+
+        One transaction: a crash half-way leaves the v1 database as it was.
+        """
+        self._db.execute("BEGIN")
+        try:
+            self._db.execute("ALTER TABLE runs ADD COLUMN scope_kind TEXT")
+            self._db.execute("ALTER TABLE runs ADD COLUMN scope_json TEXT")
+            self._db.execute("CREATE INDEX IF NOT EXISTS hosts_name ON hosts(name)")
+            self._db.execute(_CELLS)
+            for run_id in self.run_ids():
+                try:
+                    fleet = self.load_run(run_id)
+                except InputError:
+                    continue  # a damaged run stays as it was (kept, without scope or cells)
+                scope = _scope_of(fleet)
+                self._db.execute(
+                    "UPDATE runs SET scope_kind = ?, scope_json = ? WHERE run_id = ?",
+                    (scope.kind, json.dumps(dump(scope)), run_id),
+                )
+                self._update_cells(fleet)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -138,22 +212,25 @@ class Store:
     # --- writing -------------------------------------------------------------------------------
 
     def save_run(self, fleet: FleetResult) -> None:
-        """Record a run; saving the same run id again replaces it (re-saving is harmless)."""
+        """Record a run and update the fleet state with the cells it evaluated.
+
+        Saving the same run id again replaces it (re-saving is harmless).
+        """
         hosts = {h.name: h for h in fleet.hosts}  # last result per host wins, as in the journal
         counts = dict.fromkeys(READINESS_ORDER, 0)
         for h in hosts.values():
             counts[h.readiness if h.readiness in counts else Readiness.UNKNOWN] += 1
         header = fleet.to_dict()
         header.pop("hosts")
-        started = parse_time(fleet.started)
+        scope = _scope_of(fleet)
         with self._db:
             self._db.execute("DELETE FROM runs WHERE run_id = ?", (fleet.run_id,))
             self._db.execute(
-                "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     fleet.run_id,
                     fleet.started,
-                    started.timestamp() if started and started.tzinfo else None,
+                    _ts(fleet.started) or None,
                     fleet.finished,
                     duration_seconds(fleet.started, fleet.finished),
                     int(fleet.interrupted),
@@ -164,6 +241,8 @@ class Store:
                     counts[Readiness.NOT_CONFIGURED],
                     counts[Readiness.UNKNOWN],
                     json.dumps(header),
+                    scope.kind,
+                    json.dumps(dump(scope)),
                 ),
             )
             for seq, h in enumerate(hosts.values()):
@@ -188,18 +267,92 @@ class Store:
                 self._db.executemany(
                     "INSERT INTO outcomes VALUES (?,?,?,?,?,?,?)",
                     [
-                        (
-                            fleet.run_id,
-                            h.name,
-                            i,
-                            o.RuleId,
-                            o.RuleGroupId,
-                            o.CheckResult,
-                            o.CheckResultMessageId,
-                        )
+                        (fleet.run_id, h.name, i, o.RuleId, o.RuleGroupId, o.CheckResult, o.CheckResultMessageId)
                         for i, o in enumerate(h.outcomes)
                     ],
                 )
+            self._update_cells(fleet)
+
+    def _update_cells(self, fleet: FleetResult) -> None:
+        """Every rule a host was evaluated on in this run replaces its cell, unless the cell is newer."""
+        from umcheck.state.merge import rule_ids
+
+        rows = []
+        for h in fleet.hosts:
+            if h.status != HostStatus.OK or h.os_family not in ("windows", "linux"):
+                continue
+            at = h.started or fleet.started
+            now = {o.RuleId: o for o in h.outcomes if o.carried is None}
+            for rule_id in dict.fromkeys([*rule_ids(h.os_family, tuple(fleet.rules)), *now]):
+                o = now.get(rule_id)
+                rows.append((h.name, rule_id, fleet.run_id, at, _ts(at), o.CheckResult if o else None,
+                             json.dumps(dump(o), default=str) if o else None))  # fmt: skip
+        self._db.executemany(
+            "INSERT INTO cells VALUES (?,?,?,?,?,?,?) ON CONFLICT(host, rule_id) DO UPDATE SET "
+            "run_id = excluded.run_id, evaluated_at = excluded.evaluated_at, evaluated_ts = excluded.evaluated_ts, "
+            "check_result = excluded.check_result, outcome_json = excluded.outcome_json "
+            "WHERE excluded.evaluated_ts >= cells.evaluated_ts",
+            rows,
+        )
+
+    # --- the fleet state -----------------------------------------------------------------------
+
+    def cells_for(self, hosts: Iterable[str], *, exclude_run: str | None = None) -> dict[str, dict[str, Cell]]:
+        """Each host's latest cells (host -> rule -> Cell), for carrying into a partial run."""
+        wanted = set(hosts)
+        out: dict[str, dict[str, Cell]] = {}
+        rows = self._db.execute("SELECT host, rule_id, run_id, evaluated_at, outcome_json FROM cells")
+        for host, rule_id, run_id, at, outcome_json in rows:
+            if host not in wanted or run_id == exclude_run:
+                continue
+            try:
+                outcome = load_dataclass(RuleOutcome, json.loads(outcome_json), capped=False) if outcome_json else None
+            except (ValueError, ShapeError):
+                continue  # a damaged cell is as good as none: the rule counts as never checked
+            out.setdefault(host, {})[rule_id] = Cell(host, rule_id, run_id, at, outcome)
+        return out
+
+    def _latest_rows(self, run_id: str, columns: str) -> list[tuple]:
+        """Per host, the row of its latest run up to ``run_id`` — over the hosts seen since the
+        newest run up to ``run_id`` that covered every host (so retired hosts drop out)."""
+        ids = self.run_ids()
+        upto = ids[: ids.index(run_id) + 1]
+        kinds = dict(self._db.execute("SELECT run_id, scope_json FROM runs").fetchall())
+        start = 0
+        for i in range(len(upto) - 1, -1, -1):
+            scope = RunScope.from_header({"scope": json.loads(kinds.get(upto[i]) or "null")})
+            if scope is not None and scope.all_hosts:
+                start = i
+                break
+        window = upto[start:]
+        rank = {r: i for i, r in enumerate(window)}
+        latest: dict[str, tuple[int, tuple]] = {}
+        marks = ",".join("?" * len(window))
+        for row in self._db.execute(
+            f"SELECT run_id, name, {columns} FROM hosts WHERE run_id IN ({marks}) ORDER BY seq", window
+        ):
+            if row[1] not in latest or rank[row[0]] >= latest[row[1]][0]:
+                latest[row[1]] = (rank[row[0]], row[2:])
+        return [(name, *cols) for name, (_r, cols) in latest.items()]
+
+    def state_counts(self, run_id: str) -> dict[str, int]:
+        """Readiness counts of the merged fleet state right after ``run_id``."""
+        counts = dict.fromkeys(READINESS_ORDER, 0)
+        for _name, readiness in self._latest_rows(run_id, "readiness"):
+            counts[readiness if readiness in counts else Readiness.UNKNOWN] += 1
+        return counts
+
+    def fleet_state(self, ref: str = "last") -> FleetResult:
+        """The merged fleet state after run ``ref``: every host's latest result, as one FleetResult."""
+        run_id = self.resolve(ref)
+        run = self.load_run(run_id)
+        hosts = []
+        try:
+            for _name, result_json in self._latest_rows(run_id, "result_json"):
+                hosts.append(HostResult.from_dict(json.loads(result_json)))
+        except (ValueError, ShapeError) as exc:
+            raise InputError(f"fleet state at run {run_id} is damaged: {exc}", path=str(self.path)) from None
+        return replace(run, hosts=hosts, scope=None)  # a state covers every host it knows
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -213,13 +366,14 @@ class Store:
     def _summaries(self, where: str = "", params: tuple = ()) -> list[RunSummary]:
         rows = self._db.execute(
             "SELECT run_id, started, finished, duration_s, interrupted, hosts_total, ready, disconnected, "
-            f"not_configured, unknown FROM runs {where} {_ORDER}",
+            f"not_configured, unknown, scope_json FROM runs {where} {_ORDER}",
             params,
         )
         return [
             RunSummary(
-                r[0], r[1], r[2], r[3], bool(r[4]), r[5], dict(zip(READINESS_ORDER, r[6:10], strict=True))
-            )
+                r[0], r[1], r[2], r[3], bool(r[4]), r[5], dict(zip(READINESS_ORDER, r[6:10], strict=True)),
+                scope=RunScope.from_header({"scope": _loads(r[10])}),
+            )  # fmt: skip
             for r in rows
         ]
 
@@ -229,13 +383,15 @@ class Store:
         return out[:limit] if limit else out
 
     def trend(self, n: int = 14, until: str | None = None) -> list[RunSummary]:
-        """The last ``n`` runs up to and including ``until`` (a run id; default the newest), oldest first."""
+        """The last ``n`` runs up to and including ``until`` (a run id; default the newest), oldest
+        first, each with the merged fleet state after it (``state``)."""
         points = self._summaries()
         if until is not None:
             ids = [p.run_id for p in points]
             if until in ids:
                 points = points[: ids.index(until) + 1]
-        return points[-n:] if n > 0 else []
+        points = points[-n:] if n > 0 else []
+        return [replace(p, state=self.state_counts(p.run_id)) for p in points]
 
     def previous_of(self, run_id: str) -> str | None:
         """The run recorded just before ``run_id``, if any."""
@@ -244,6 +400,22 @@ class Store:
             return ids[-1] if ids else None
         i = ids.index(run_id)
         return ids[i - 1] if i > 0 else None
+
+    def state_before(self, run_id: str) -> FleetResult | None:
+        """The merged fleet state just before ``run_id`` (what "changes since" compares with)."""
+        prev = self.previous_of(run_id)
+        return self.fleet_state(prev) if prev else None
+
+    def last_full_run(self, until: str) -> str | None:
+        """The newest complete (not interrupted) full-scope run up to and including ``until``."""
+        ids = self.run_ids()
+        upto = ids[: ids.index(until) + 1] if until in ids else ids
+        rows = dict(self._db.execute("SELECT run_id, interrupted FROM runs WHERE scope_kind = 'full'").fetchall())
+        return next((r for r in reversed(upto) if r in rows and not rows[r]), None)
+
+    def scope_of(self, run_id: str) -> RunScope | None:
+        row = self._db.execute("SELECT scope_json FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return RunScope.from_header({"scope": _loads(row[0])}) if row else None
 
     def load_run(self, ref: str = "last") -> FleetResult:
         run_id = self.resolve(ref)
@@ -258,40 +430,33 @@ class Store:
         except (ValueError, ShapeError) as exc:
             raise InputError(f"run {run_id} is damaged: {exc}", path=str(self.path)) from None
 
-    def diff(self, a: str = "previous", b: str = "last") -> FleetDiff:
+    def diff(self, a: str = "previous", b: str = "last", *, state: bool = False) -> FleetDiff:
+        """Cells evaluated in both runs; with ``state``, the merged fleet states after each run."""
+        if state:
+            return diff_fleets(self.fleet_state(a), self.fleet_state(b), state=True)
         return diff_fleets(self.load_run(a), self.load_run(b))
 
     def select_rerun(self, run: str = "last", failed_rule: str | None = None) -> list[str]:
-        """Hosts to re-check: not Ready in ``run``, or (with ``failed_rule``) where that RuleId Failed."""
-        run_id = self.resolve(run)
+        """Hosts to re-check, from the merged fleet state after ``run``: not Ready, or (with
+        ``failed_rule``, a RuleId) where that rule is failing — evaluated then or carried."""
+        if failed_rule is not None:
+            self._check_rule(failed_rule)
+        state = self.fleet_state(run)
         if failed_rule is None:
-            rows = self._db.execute(
-                "SELECT name FROM hosts WHERE run_id = ? AND readiness != ? ORDER BY seq",
-                (run_id, Readiness.READY.value),
-            )
-            return [r[0] for r in rows]
-        self._check_rule(run_id, failed_rule)
-        rows = self._db.execute(
-            "SELECT DISTINCT h.name, h.seq FROM outcomes o JOIN hosts h ON h.run_id = o.run_id AND h.name = o.host "
-            "WHERE o.run_id = ? AND o.rule_id = ? AND o.check_result = ? ORDER BY h.seq",
-            (run_id, failed_rule, CheckResult.FAILED.value),
-        )
-        return [r[0] for r in rows]
+            return [h.name for h in state.hosts if h.readiness != Readiness.READY]
+        return [h.name for h in state.hosts if any(o.RuleId == failed_rule and o.failed for o in h.outcomes)]
 
-    def _check_rule(self, run_id: str, rule_id: str) -> None:
-        """A misspelt RuleId would silently select nothing; refuse it with a suggestion instead."""
-        seen = {
-            r[0]
-            for r in self._db.execute("SELECT DISTINCT rule_id FROM outcomes WHERE run_id = ?", (run_id,))
-        }
-        try:
-            from umcheck.rules.catalog import ALL_RULES
+    def _check_rule(self, rule_id: str) -> None:
+        """A misspelt RuleId would silently select nothing; refuse it with suggestions instead."""
+        from umcheck.rules.catalog import ALL_RULES, unknown_rule_message
 
-            seen |= {r.rule_id for r in ALL_RULES}
-        except ImportError:  # pragma: no cover - the catalog is part of the package
-            pass
-        if rule_id in seen:
-            return
-        close = difflib.get_close_matches(rule_id, sorted(seen), n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        raise UsageError(f"unknown rule id '{rule_id}' for run {run_id}{hint}")
+        seen = {r[0] for r in self._db.execute("SELECT DISTINCT rule_id FROM cells")} | {r.rule_id for r in ALL_RULES}
+        if rule_id not in seen:
+            raise UsageError(unknown_rule_message(rule_id))
+
+
+def _loads(text: str | None) -> object:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None

@@ -1,16 +1,23 @@
 """What changed between two runs: the part of the morning report that says what is new.
 
-Each host present in both runs lands in at most one bucket, checked in this order:
-newly unreachable (scan worked before, fails now), fixed (not Ready before, Ready now),
-newly failing (Ready before, scanned and not Ready now), changed (anything else about its
-readiness, status or set of failed rules). Hosts in only one run are added/removed.
+Rules are compared cell by cell, and only where both sides have a result: by default the rules
+*evaluated* in both runs (a carried-forward outcome is not news), with ``state=True`` the merged
+fleet states (carried outcomes count, they are the state). A rule one side did not evaluate is
+never called fixed or newly failing.
+
+Each host present in both lands in at most one bucket, checked in this order: newly unreachable
+(scan worked before, fails now), fixed (not Ready before, Ready now), newly failing (Ready before,
+now Disconnected or Not configured because of a rule evaluated now — or, comparing states, for
+any reason), changed (anything else about its readiness, status or compared rules).
+Hosts in only one side are added/removed — only where the other side covered every host, so a
+re-check of 20 hosts does not "remove" the other 480.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from umcheck.results import FleetResult, HostResult, HostStatus, Readiness
+from umcheck.results import CheckResult, FleetResult, HostResult, HostStatus, Readiness, RuleOutcome
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,7 @@ class FleetDiff:
     changed: tuple[HostChange, ...] = ()
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    mode: str = "runs"  # runs: cells evaluated in both runs | state: merged fleet states
 
     @property
     def empty(self) -> bool:
@@ -53,7 +61,7 @@ class FleetDiff:
         return bool(self.newly_failing or self.newly_unreachable)
 
     def to_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {"old_run": self.old_run, "new_run": self.new_run}
+        out: dict[str, object] = {"old_run": self.old_run, "new_run": self.new_run, "mode": self.mode}
         for key in ("newly_failing", "fixed", "newly_unreachable", "changed"):
             out[key] = [
                 asdict(c) | {"new_failures": list(c.new_failures), "resolved": list(c.resolved)}
@@ -63,36 +71,55 @@ class FleetDiff:
         return out
 
 
-def _failed(host: HostResult) -> set[str]:
-    return {o.RuleId for o in host.outcomes if o.failed}
+def _cells(host: HostResult, state: bool) -> dict[str, RuleOutcome]:
+    """The rule results a side can be compared on: evaluated now (or, for states, carried too)."""
+    return {
+        o.RuleId: o
+        for o in host.outcomes
+        if o.CheckResult != CheckResult.NOT_EVALUATED and (state or o.carried is None)
+    }
 
 
-def _change(a: HostResult, b: HostResult) -> HostChange:
-    before, after = _failed(a), _failed(b)
+def _change(a: HostResult, b: HostResult, state: bool) -> HostChange:
+    before, after = _cells(a, state), _cells(b, state)
+    common = sorted(set(before) & set(after)) if b.status == HostStatus.OK else []
     return HostChange(
         name=b.name,
         before_readiness=a.readiness,
         after_readiness=b.readiness,
         before_status=a.status,
         after_status=b.status,
-        new_failures=tuple(sorted(after - before)) if b.status == HostStatus.OK else (),
-        resolved=tuple(sorted(before - after)) if b.status == HostStatus.OK else (),
+        new_failures=tuple(r for r in common if after[r].failed and not before[r].failed),
+        resolved=tuple(r for r in common if before[r].failed and not after[r].failed),
         error=b.error,
     )
 
 
-def diff_fleets(old: FleetResult, new: FleetResult) -> FleetDiff:
+def _worse_now(a: HostResult, b: HostResult, state: bool) -> bool:
+    """Ready before and onboarded-but-failing (or not configured) now, on a rule evaluated now."""
+    if a.readiness != Readiness.READY or b.status != HostStatus.OK:
+        return False
+    if b.readiness not in (Readiness.DISCONNECTED, Readiness.NOT_CONFIGURED):
+        return False
+    return state or any(o.failed and o.carried is None for o in b.outcomes)
+
+
+def _covers_all(fleet: FleetResult) -> bool:
+    return fleet.scope is None or fleet.scope.all_hosts
+
+
+def diff_fleets(old: FleetResult, new: FleetResult, *, state: bool = False) -> FleetDiff:
     before = {h.name: h for h in old.hosts}
     after = {h.name: h for h in new.hosts}
     buckets: dict[str, list[HostChange]] = {"nf": [], "fx": [], "nu": [], "ch": []}
     for name in sorted(set(before) & set(after)):
         a, b = before[name], after[name]
-        change = _change(a, b)
+        change = _change(a, b, state)
         if a.status == HostStatus.OK and b.status != HostStatus.OK:
             buckets["nu"].append(change)
         elif a.readiness != Readiness.READY and b.readiness == Readiness.READY:
             buckets["fx"].append(change)
-        elif a.readiness == Readiness.READY and b.readiness != Readiness.READY and b.status == HostStatus.OK:
+        elif _worse_now(a, b, state):
             buckets["nf"].append(change)
         elif (a.readiness, a.status) != (b.readiness, b.status) or change.new_failures or change.resolved:
             buckets["ch"].append(change)
@@ -103,6 +130,7 @@ def diff_fleets(old: FleetResult, new: FleetResult) -> FleetDiff:
         fixed=tuple(buckets["fx"]),
         newly_unreachable=tuple(buckets["nu"]),
         changed=tuple(buckets["ch"]),
-        added=tuple(sorted(set(after) - set(before))),
-        removed=tuple(sorted(set(before) - set(after))),
+        added=tuple(sorted(set(after) - set(before))) if state or _covers_all(old) else (),
+        removed=tuple(sorted(set(before) - set(after))) if _covers_all(new) else (),
+        mode="state" if state else "runs",
     )

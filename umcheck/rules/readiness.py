@@ -8,7 +8,8 @@ which a host cannot read. umcheck approximates them from rule outcomes (docs/rea
                   agent or worker not installed, worker never registered.
 * Disconnected    onboarded, but a Failed rule means Update Management cannot work now
                   (agent/worker stopped, endpoints unreachable, TLS 1.2 off, WU disabled, ...).
-* Ready           onboarded and no rule that matters Failed (warnings are allowed).
+* Ready           onboarded, no rule that matters Failed (warnings are allowed), every key rule
+                  evaluated (now or carried forward), and every rule has a result.
 
 It works on outcomes only, so results parsed from Microsoft's own scripts get a readiness too.
 """
@@ -41,6 +42,27 @@ INFORMATIONAL_RULES: frozenset[str] = frozenset(
 )
 
 
+# Rules a Ready verdict needs evaluated (docs/readiness.md says why these): the agent and the
+# worker running, the workspace registration, and the Automation endpoints the worker talks to
+# (registration/agent service and JRDS). Any of them NotEvaluated -> Unknown, never Ready.
+KEY_RULES: frozenset[str] = frozenset(
+    {
+        "MonitoringAgentServiceRunningCheck",
+        "SystemHybridRunbookWorkerRunningCheck",
+        "LinkedWorkspaceCheck",
+        "AutomationAgentServiceConnectivityCheck1",
+        "AutomationJobRuntimeDataServiceConnectivityCheck",
+        "Linux.OMSAgentInstallCheck",
+        "Linux.OMSAgentStatusCheck",
+        "Linux.MultiHomingCheck",
+        "Linux.HybridWorkerPackgeCheck",
+        "Linux.HybridWorkerStatusCheck",
+        "Linux.AgentServiceConnectivityCheck",
+        "Linux.JRDSConnectivityCheck",
+    }
+)
+
+
 @dataclass(frozen=True)
 class ReadinessVerdict:
     state: Readiness
@@ -61,22 +83,61 @@ def _not_configured(outcome: RuleOutcome) -> bool:
     )
 
 
-def readiness(outcomes: Iterable[RuleOutcome]) -> ReadinessVerdict:
-    """Readiness of a host whose scan succeeded, from its rule outcomes."""
-    outcomes = list(outcomes)
+def _names(ids: list[str], n: int = 3) -> str:
+    return ", ".join(ids[:n]) + (f" (+{len(ids) - n} more)" if len(ids) > n else "")
+
+
+def readiness(outcomes: Iterable[RuleOutcome], missing: Iterable[str] = ()) -> ReadinessVerdict:
+    """Readiness of a host whose scan succeeded, from its (merged) rule outcomes.
+
+    ``missing`` are the rules of the host's OS with no result at all: not evaluated in this run
+    and no earlier result to carry forward. A failure is evidence on its own; a Ready is not
+    given while anything is missing or a key rule could not be evaluated.
+    """
+    outcomes, missing = list(outcomes), list(missing)
     if not outcomes:
         return ReadinessVerdict(Readiness.UNKNOWN, "no rule was evaluated")
-    missing = [o for o in outcomes if _not_configured(o)]
-    if missing:
-        ids = ", ".join(o.CheckResultMessageId or o.RuleId for o in missing[:3])
+    not_onboarded = [o for o in outcomes if _not_configured(o)]
+    if not_onboarded:
+        ids = ", ".join(o.CheckResultMessageId or o.RuleId for o in not_onboarded[:3])
         return ReadinessVerdict(Readiness.NOT_CONFIGURED, f"not onboarded: {ids}")
     failing = [o for o in outcomes if o.CheckResult == CheckResult.FAILED and o.RuleId not in INFORMATIONAL_RULES]
     if failing:
-        ids = ", ".join(o.RuleId for o in failing[:3]) + (f" (+{len(failing) - 3} more)" if len(failing) > 3 else "")
-        return ReadinessVerdict(Readiness.DISCONNECTED, f"onboarded but failing: {ids}")
+        return ReadinessVerdict(Readiness.DISCONNECTED, f"onboarded but failing: {_names([_aged(o) for o in failing])}")
     evaluated = [o for o in outcomes if o.CheckResult != CheckResult.NOT_EVALUATED]
     if not evaluated:
         return ReadinessVerdict(Readiness.UNKNOWN, "no rule could be evaluated (facts not collected)")
+    unknown_keys = [o.RuleId for o in outcomes if o.RuleId in KEY_RULES and o.CheckResult == CheckResult.NOT_EVALUATED]
+    if unknown_keys:
+        return ReadinessVerdict(
+            Readiness.UNKNOWN, f"key rule(s) could not be evaluated: {_names(unknown_keys, 5)}"
+        )
+    if missing:
+        total = len({o.RuleId for o in outcomes} | set(missing))
+        checked = total - len(missing)
+        return ReadinessVerdict(
+            Readiness.UNKNOWN,
+            f"partial: {checked} of {total} rules checked, no earlier result for {_names(missing)}"
+            " (run a full scan)",
+        )
     skipped = len(outcomes) - len(evaluated)
-    note = f" ({skipped} rule(s) not evaluated)" if skipped else ""
-    return ReadinessVerdict(Readiness.READY, "onboarded, no failing rule" + note)
+    carried = sum(1 for o in outcomes if o.carried is not None)
+    notes = [f"{skipped} rule(s) not evaluated"] if skipped else []
+    if carried:
+        oldest = max(o.carried.age_seconds for o in outcomes if o.carried is not None)
+        notes.append(f"{carried} rule(s) carried forward, oldest {format_age(oldest)}")
+    return ReadinessVerdict(Readiness.READY, "onboarded, no failing rule" + (f" ({'; '.join(notes)})" if notes else ""))
+
+
+def _aged(o: RuleOutcome) -> str:
+    """A rule id, with the age of its result when it was carried forward from an earlier run."""
+    return o.RuleId if o.carried is None else f"{o.RuleId} [{format_age(o.carried.age_seconds)} old]"
+
+
+def format_age(seconds: int) -> str:
+    """``90`` -> ``1m``, ``7200`` -> ``2h``, ``200000`` -> ``2d``: ages of carried-forward results."""
+    seconds = max(0, int(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

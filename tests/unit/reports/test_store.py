@@ -58,14 +58,16 @@ def test_diff_of_the_last_two_runs(full_store):
     d = full_store.diff()  # previous -> last
     assert (d.old_run, d.new_run) == (PREV, CUR)
     assert [c.name for c in d.newly_failing] == ["win-sql-02"]
-    assert d.newly_failing[0].new_failures == ("AutomationAgentServiceConnectivityCheck1", "TlsVersionCheck")
+    # The agent connectivity rule has no result in the previous run: not compared, not "newly failing".
+    assert d.newly_failing[0].new_failures == ("TlsVersionCheck",)
     assert [c.name for c in d.fixed] == ["lnx-web-01"]
     assert d.fixed[0].resolved == ("Linux.OMSAgentStatusCheck",)
     assert [(c.name, c.after_status) for c in d.newly_unreachable] == [
         ("lnx-batch-03", "timeout"),
         ("win-old-04", "unreachable"),
     ]
-    assert [(c.name, c.new_failures) for c in d.changed] == [("lnx-db-02", ("Linux.JRDSConnectivityCheck",))]
+    # lnx-db-02's JRDS rule has no result in the previous run either: same readiness, nothing compared.
+    assert d.changed == ()
     assert d.added == ("win-fs-06",) and d.removed == ("win-retired-07",)
     assert d.regressions and not d.empty
 
