@@ -1,21 +1,24 @@
 """Fleet reports: one module per format, written together at the end of a run.
 
 ``write_reports(fleet, run_dir, formats, store=..., previous=...)`` is what the runner calls.
-With a store it first records the run (so the trend chart includes it), takes the previous
-run from history when ``previous`` is not given, and puts the diff into the HTML, Markdown,
-JSON and text outputs. Every file is written atomically. ``failed.txt`` (hosts not Ready, one
+With a store it first records the run (so the trend chart includes it), compares the run with
+the merged fleet state just before it ("changes since": each host against its latest earlier
+result, so a nightly run after a 20-host re-check is not "480 new"), and puts that diff into the
+HTML, Markdown, JSON and text outputs. The trend plots the merged fleet state after each run. Every file is written atomically. ``failed.txt`` (hosts not Ready, one
 per line, for ``--limit @failed.txt``) is always written too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from umcheck.errors import UsageError
 from umcheck.reports.atomic import write_atomic
 from umcheck.reports.diff import FleetDiff, diff_fleets
+from umcheck.reports.trend import TrendPoint, trend_points
 from umcheck.results import FleetResult
 
 if TYPE_CHECKING:
@@ -33,7 +36,6 @@ FILE_NAMES: dict[str, str] = {
     "prometheus": "umcheck.prom",
 }
 RETRY_FILE = "failed.txt"
-TREND_RUNS = 14
 
 
 def parse_formats(values: Iterable[str] | str | None) -> list[str]:
@@ -66,7 +68,9 @@ def render(
     *,
     diff: FleetDiff | None = None,
     previous: FleetResult | None = None,
-    trend: list[tuple[str, str, dict[str, int]]] | None = None,
+    trend: list[TrendPoint] | None = None,
+    state: FleetResult | None = None,
+    last_full: FleetResult | None = None,
 ) -> str:
     """One format as text (CSV includes its BOM); the caller decides where it goes."""
     from umcheck.reports import csv_report, html, json_report, junit, markdown, prometheus, text
@@ -78,11 +82,39 @@ def render(
         "csv": lambda: csv_report.render_csv(fleet),
         "junit": lambda: junit.render_junit(fleet),
         "markdown": lambda: markdown.render_markdown(fleet, diff=diff),
-        "prometheus": lambda: prometheus.render_prometheus(fleet, previous=previous),
+        "prometheus": lambda: prometheus.render_prometheus(fleet, previous=previous, state=state, last_full=last_full),
     }
     if fmt not in renderers:
         raise UsageError(f"unknown report format '{fmt}' (choose from {', '.join(FORMATS)})")
     return renderers[fmt]()
+
+
+@dataclass(frozen=True)
+class HistoryInputs:
+    """What the history adds to a run's reports (all empty without a history database)."""
+
+    diff: FleetDiff | None = None  # against the merged fleet state just before the run
+    previous: FleetResult | None = None  # the run recorded just before
+    trend: list[TrendPoint] = field(default_factory=list)
+    state: FleetResult | None = None  # the merged fleet state after the run
+    last_full: FleetResult | None = None  # the newest complete full run up to this one
+
+    def kwargs(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def from_history(store: Store, fleet: FleetResult) -> HistoryInputs:
+    """The comparison, trend and fleet state for a run already recorded in ``store``."""
+    before = store.state_before(fleet.run_id)
+    prev_id = store.previous_of(fleet.run_id)
+    full_id = store.last_full_run(fleet.run_id)
+    return HistoryInputs(
+        diff=diff_fleets(before, fleet, state=True) if before is not None else None,
+        previous=store.load_run(prev_id) if prev_id else None,
+        trend=trend_points(store, fleet.run_id),
+        state=store.fleet_state(fleet.run_id),
+        last_full=store.load_run(full_id) if full_id else None,
+    )
 
 
 def write_reports(
@@ -102,20 +134,15 @@ def write_reports(
 
     run_dir = Path(run_dir)
     wanted = parse_formats(list(formats) if formats is not None else None)
-    trend: list[tuple[str, str, dict[str, int]]] = []
     if store is not None:
         if record:
             store.save_run(fleet)
-        if previous is None:
-            prev_id = store.previous_of(fleet.run_id)
-            previous = store.load_run(prev_id) if prev_id else None
-        trend = [(p.run_id, p.started, p.readiness) for p in store.trend(TREND_RUNS, until=fleet.run_id)]
-    diff = diff_fleets(previous, fleet) if previous is not None else None
+        inputs = from_history(store, fleet)
+    else:
+        inputs = HistoryInputs(diff=diff_fleets(previous, fleet) if previous is not None else None, previous=previous)
     paths: dict[str, Path] = {}
     for fmt in wanted:
-        paths[fmt] = write_atomic(
-            run_dir / FILE_NAMES[fmt], render(fmt, fleet, diff=diff, previous=previous, trend=trend)
-        )
+        paths[fmt] = write_atomic(run_dir / FILE_NAMES[fmt], render(fmt, fleet, **inputs.kwargs()))
     write_retry_file(fleet, run_dir / RETRY_FILE)
     paths["failed"] = run_dir / RETRY_FILE
     return paths

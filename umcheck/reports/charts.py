@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 
-from umcheck.reports.summary import READINESS_ORDER
+from umcheck.reports.summary import READINESS_ORDER, parse_time
+from umcheck.reports.trend import TrendPoint
 
 # One colour per readiness state; the CSS uses the same class names (state-ready, ...).
 STATE_CLASS = {
@@ -68,13 +70,16 @@ class Bar:
 @dataclass(frozen=True)
 class TrendColumn:
     run_id: str
-    label: str  # short date for the axis
+    label: str  # date (MM-DD) for the axis
+    time: str  # time of day (HH:MM, UTC) under the date
     x: float
     width: float
     total: int
     ready_percent: float
     bars: tuple[Bar, ...]
     current: bool
+    scope: str = "full"
+    partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,21 +93,32 @@ class TrendChart:
     ticks: tuple[tuple[float, int], ...]  # (y, host count)
 
 
+def _when(started: str, run_id: str) -> tuple[str, str]:
+    """(``MM-DD``, ``HH:MM``) in UTC: several runs a day must not share one label."""
+    t = parse_time(started)
+    if t is None:
+        return (run_id[4:8], run_id[9:13]) if len(run_id) >= 13 else (run_id[:5], "")
+    if t.tzinfo is not None:
+        t = t.astimezone(UTC)
+    return t.strftime("%m-%d"), t.strftime("%H:%M")
+
+
 def trend_chart(
-    points: Sequence[tuple[str, str, Mapping[str, int]]],
+    points: Sequence[TrendPoint],
     current: str | None = None,
     width: int = 720,
-    height: int = 220,
+    height: int = 236,
 ) -> TrendChart:
-    """``points`` are (run_id, started, readiness counts), oldest first."""
-    top, bottom, left, right = 12, height - 34, 44, 10
+    """``points`` are the merged fleet state after each run, oldest first."""
+    top, bottom, left, right = 12, height - 46, 44, 10
     plot_h = bottom - top
-    max_hosts = max([sum(c.values()) for _, _, c in points] + [1])
+    max_hosts = max([sum(p.counts.values()) for p in points] + [1])
     n = max(len(points), 1)
     slot = (width - left - right) / n
     bar_w = min(48.0, slot * 0.7)
     columns = []
-    for i, (run_id, started, counts) in enumerate(points):
+    for i, point in enumerate(points):
+        run_id, counts = point.run_id, point.counts
         total = sum(counts.values())
         y = float(bottom)
         bars = []
@@ -115,16 +131,20 @@ def trend_chart(
             bars.append(Bar(state, state_class(state), c, round(y, 2), round(h, 2)))
         x = left + slot * i + (slot - bar_w) / 2
         ready = counts.get("Ready", 0)
+        day, clock = _when(point.started, run_id)
         columns.append(
             TrendColumn(
                 run_id,
-                (started or run_id)[5:10],
+                day,
+                clock,
                 round(x, 2),
                 round(bar_w, 2),
                 total,
                 round(100.0 * ready / total, 1) if total else 0.0,
                 tuple(bars),
                 run_id == current,
+                point.scope,
+                point.partial,
             )
         )
     step = max(1, -(-max_hosts // 4))

@@ -4,6 +4,9 @@ Excel-friendly on purpose: UTF-8 with BOM (so Excel detects the encoding), CRLF 
 every cell that a spreadsheet would read as a formula (= + - @, tab, CR) prefixed with an
 apostrophe — host data is untrusted and CSV injection runs in the admin's spreadsheet.
 A host without outcomes (scan failed) still gets one row with empty rule columns.
+Rows show the merged state: an outcome carried forward from an earlier run names that run in
+``carried_from_run`` and its age in ``result_age_seconds`` (both empty when evaluated in this
+run). New columns are only ever appended, so existing column positions stay valid.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ COLUMNS = (
     "message",
     "reason",
     "remediation",
+    "carried_from_run",
+    "result_age_seconds",
 )
 
 
@@ -62,9 +67,11 @@ def render_csv(fleet: FleetResult) -> str:
                 o.CheckResultMessage,
                 o.reason,
                 o.remediation.summary if o.remediation and (o.failed or o.warning) else None,
+                o.carried.run_id if o.carried else None,
+                o.carried.age_seconds if o.carried else None,
             ]
             for o in h.outcomes
-        ] or [[None] * 8]
+        ] or [[None] * 10]
         for rule_cells in rows:
             writer.writerow(
                 [csv_cell(printable(v) if v is not None else None) for v in host_cells + rule_cells]

@@ -5,6 +5,10 @@ share without network access. Host data is untrusted, so the jinja2 Environment 
 the template never marks host data safe, links come only from remediation entries and only
 when they are http(s), and a Content-Security-Policy allows only our own script and style
 (by hash), so even a missed escape could not run injected script.
+
+The report shows the merged state: the header names the run's scope, every outcome carried
+forward from an earlier run is marked with that run and its age, a partial host lists the rules
+that have no result at all, and the changes section says what its diff compared.
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from umcheck.reports.carried import diff_basis, state_sentence
 from umcheck.reports.charts import donut, state_class, trend_chart
 from umcheck.reports.diff import FleetDiff
 from umcheck.reports.escape import printable, safe_url
 from umcheck.reports.summary import readiness_rank, summarize
+from umcheck.reports.trend import TrendPoint
 from umcheck.results import CheckResult, FleetResult, HostResult, RuleOutcome
+from umcheck.rules.readiness import format_age
 
 TEMPLATE = "report.html.j2"
 _SEVERITY = {
@@ -83,6 +90,7 @@ def environment() -> Environment:
     env.filters["result_class"] = _result_class
     env.filters["text"] = printable
     env.filters["readiness_rank"] = readiness_rank
+    env.filters["age"] = format_age
     env.globals["sorted_outcomes"] = _sorted_outcomes
     return env
 
@@ -91,12 +99,16 @@ def render_html(
     fleet: FleetResult,
     *,
     diff: FleetDiff | None = None,
-    trend: Sequence[tuple[str, str, dict[str, int]]] = (),
+    trend: Sequence[TrendPoint] = (),
 ) -> str:
-    """``trend`` holds (run_id, started, readiness counts) for earlier runs, oldest first."""
+    """``trend`` holds the merged fleet state after each run, oldest first (this run included
+    when it is recorded; otherwise this run's own counts are its point)."""
     summary = summarize(fleet)
-    points = [p for p in trend if p[0] != fleet.run_id]
-    points.append((fleet.run_id, fleet.started, summary.readiness))
+    points = list(trend)
+    if not any(p.run_id == fleet.run_id for p in points):
+        scope = fleet.scope
+        points.append(TrendPoint(fleet.run_id, fleet.started, summary.readiness,
+                                 scope.label if scope else "full", bool(scope and scope.kind != "full")))  # fmt: skip
     css, js = _assets()
     anchors = {h.name: f"host-{i}" for i, h in enumerate(fleet.hosts, 1)}
     csp = (
@@ -111,6 +123,8 @@ def render_html(
             fleet=fleet,
             s=summary,
             diff=diff,
+            diff_basis=diff_basis(diff) if diff is not None else None,
+            state_note=state_sentence(summary),
             donut=donut(summary.readiness),
             trend=trend_chart(points[-30:], current=fleet.run_id) if len(points) > 1 else None,
             anchors=anchors,

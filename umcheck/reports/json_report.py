@@ -2,7 +2,9 @@
 
 The top level *is* ``FleetResult.to_dict()`` with two extra keys (``report_version``,
 ``summary``), so ``FleetResult.from_dict(json.load(f))`` reads a report back. Field names are
-stable; docs/report-schema.md documents them and what a version bump means.
+stable; docs/report-schema.md documents them and what a version bump means. Version 2: hosts are
+graded on merged state, so outcomes may be ``carried`` from earlier runs, hosts list their
+``missing_rules``, the run has a ``scope``, and ``diff.mode`` says what the diff compared.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from umcheck.reports.diff import FleetDiff
 from umcheck.reports.summary import summarize
 from umcheck.results import FleetResult
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 
 
 def report_dict(fleet: FleetResult, diff: FleetDiff | None = None) -> dict[str, Any]:

@@ -2,16 +2,20 @@
 
 Failed → ``<failure>``, NotEvaluated → ``<skipped>``, Passed/PassedWithWarning → pass (a
 warning is noted in ``system-out``). A host whose scan failed gets one ``<error>`` testcase
-named after its status, so an unreachable host is never a silent green. ElementTree escapes
-markup; characters XML 1.0 cannot carry at all are replaced first.
+named after its status, so an unreachable host is never a silent green. The testcases are the
+merged state: an outcome carried forward from an earlier run says so (``[carried from run RUN,
+2h old]`` before its message; a carried pass gets that note in ``system-out``), and a rule with no
+result at all (a partial host) is a skipped testcase. ElementTree escapes markup; characters
+XML 1.0 cannot carry at all are replaced first.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from umcheck.reports.carried import carried_prefix
 from umcheck.reports.escape import xml_text
-from umcheck.reports.summary import parse_time
+from umcheck.reports.summary import UNRECORDED, parse_time
 from umcheck.results import CheckResult, FleetResult, HostResult, HostStatus, RuleOutcome
 
 
@@ -22,8 +26,13 @@ def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: object) 
     return el
 
 
+MISSING_MESSAGE = "no result: not evaluated in this run and no earlier result (run a full scan)"
+
+
 def _outcome_text(o: RuleOutcome) -> str:
-    lines = [o.CheckResultMessage or ""]
+    lines = [carried_prefix(o) + (o.CheckResultMessage or "")]
+    if o.carried is not None:
+        lines.append(f"Evaluated at: {o.carried.evaluated_at} (not in this run)")
     if o.reason:
         lines.append(f"Reason: {o.reason}")
     for k, v in o.evidence.items():
@@ -52,6 +61,7 @@ def _suite(root: ET.Element, fleet: FleetResult, h: HostResult) -> dict[str, int
         ("os_family", h.os_family),
         ("transport", h.transport),
         ("run_id", fleet.run_id),
+        ("scope", fleet.scope.label if fleet.scope else UNRECORDED),
     ):
         if value:
             _el(props, "property", name=key, value=value)
@@ -74,15 +84,22 @@ def _suite(root: ET.Element, fleet: FleetResult, h: HostResult) -> dict[str, int
                 case,
                 "failure",
                 _outcome_text(o),
-                message=o.CheckResultMessage or o.RuleId,
+                message=carried_prefix(o) + (o.CheckResultMessage or o.RuleId),
                 type=o.CheckResultMessageId or "Failed",
             )
             counts["failures"] += 1
         elif o.CheckResult == CheckResult.NOT_EVALUATED:
-            _el(case, "skipped", message=o.CheckResultMessage or "not evaluated")
+            _el(case, "skipped", message=carried_prefix(o) + (o.CheckResultMessage or "not evaluated"))
             counts["skipped"] += 1
         elif o.CheckResult == CheckResult.WARNING:
             _el(case, "system-out", "WARNING " + _outcome_text(o))
+        elif o.carried is not None:  # a pass from an earlier run: say how old it is
+            _el(case, "system-out", _outcome_text(o))
+    for rule_id in h.missing_rules:
+        case = _el(suite, "testcase", classname=f"umcheck.{h.name}", name=f"{rule_id}: no result", time="0")
+        _el(case, "skipped", message=MISSING_MESSAGE)
+        counts["tests"] += 1
+        counts["skipped"] += 1
     for key, value in counts.items():
         suite.set(key, str(value))
     return counts

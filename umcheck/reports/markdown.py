@@ -3,10 +3,13 @@
 Host data is escaped for Markdown (table pipes, link brackets, code spans, emphasis, raw HTML),
 so a host name cannot add a link, break the table or inject HTML into a renderer that allows it.
 Remediation commands go into fenced blocks whose fence is longer than any backtick run inside.
+Like the terminal summary it states the run's scope, notes carried-forward results and partial
+hosts, and marks a carried failure with its age.
 """
 
 from __future__ import annotations
 
+from umcheck.reports.carried import diff_basis, diff_title, rule_label, state_sentence
 from umcheck.reports.diff import FleetDiff
 from umcheck.reports.escape import md_fence, md_inline, printable, safe_url
 from umcheck.reports.summary import summarize
@@ -28,9 +31,16 @@ def render_markdown(fleet: FleetResult, *, diff: FleetDiff | None = None) -> str
     meta = f"Started {e(fleet.started)} · {s.hosts_total} hosts"
     if s.duration_s is not None:
         meta += f" · {s.duration_s:.1f} s"
-    lines += [meta, ""]
+    lines += [meta, "", f"Scope: {e(s.scope)}", ""]
     if s.interrupted:
         lines += ["> **Interrupted:** results are partial.", ""]
+    note = state_sentence(s)
+    if note:
+        lines += [
+            f"> **Merged state:** {e(note)}. A failing rule not evaluated in this run is marked with the"
+            " age of its result, e.g. `[2h old]`; a partial host stays Unknown until a full scan.",
+            "",
+        ]
     lines += _table(["Readiness", "Hosts"], [[state, str(n)] for state, n in s.readiness.items()])
     failed_status = [[e(st), str(n)] for st, n in s.status.items() if n and st != HostStatus.OK]
     if failed_status:
@@ -39,9 +49,10 @@ def render_markdown(fleet: FleetResult, *, diff: FleetDiff | None = None) -> str
     if not s.failing_rules and not s.scan_failures:
         lines.append("Nothing to fix.")
     for i, g in enumerate(s.failing_rules, 1):
+        carried = f", {len(g.carried_hosts)} carried forward" if g.carried_hosts else ""
         lines.append(
-            f"{i}. **{e(g.rule_id)}** ({e(g.rule_name)}) – {len(g.hosts)} host(s): "
-            + ", ".join(e(n) for n in g.hosts)
+            f"{i}. **{e(g.rule_id)}** ({e(g.rule_name)}) – {len(g.hosts)} host(s){carried}: "
+            + ", ".join(e(n) + (" (carried)" if n in g.carried_hosts else "") for n in g.hosts)
         )
         shown = []
         for f in g.fixes:
@@ -77,14 +88,15 @@ def render_markdown(fleet: FleetResult, *, diff: FleetDiff | None = None) -> str
             detail = (
                 f"{h.status}: {h.error or ''}"
                 if h.status != HostStatus.OK
-                else ", ".join(o.RuleId for o in h.failed_rules) or (h.readiness_reason or "")
+                else ", ".join(rule_label(o) for o in h.failed_rules) or (h.readiness_reason or "")
             )
             rows.append([e(h.name), e(h.readiness), e(h.os_family or "-"), e(detail)])
         lines += _table(["Host", "Readiness", "OS", "Failing rules / error"], rows)
     else:
         lines.append("Every host is Ready.")
     if diff is not None:
-        lines += ["", f"## Changes since run {e(diff.old_run)}", ""]
+        title = diff_title(diff)
+        lines += ["", f"## Changes since {e(title)}", "", f"Compared: {e(diff_basis(diff))}.", ""]
         buckets = (
             ("Newly failing", diff.newly_failing),
             ("Newly unreachable", diff.newly_unreachable),

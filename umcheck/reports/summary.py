@@ -1,7 +1,9 @@
 """The fleet figures every report shares: totals, the "fix these first" ranking, not-Ready hosts.
 
 Computed once per report run so that the terminal, HTML, Markdown, JSON and Prometheus outputs
-can never disagree about a number.
+can never disagree about a number. The figures are of the merged state: outcomes carried forward
+from earlier runs count like any other (they are what is known about the host), and the summary
+says how many there are, how old the oldest is, and which hosts have rules with no result at all.
 """
 
 from __future__ import annotations
@@ -9,8 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from umcheck.results import CheckResult, FleetResult, HostResult, HostStatus, Readiness, Remediation
+from umcheck.results import (
+    CheckResult,
+    FleetResult,
+    HostResult,
+    HostStatus,
+    Readiness,
+    Remediation,
+    RuleOutcome,
+)
 
+UNRECORDED = "unrecorded"  # scope label of a run written before runs recorded their scope
 READINESS_ORDER: tuple[str, ...] = tuple(r.value for r in Readiness)
 STATUS_ORDER: tuple[str, ...] = tuple(s.value for s in HostStatus)
 
@@ -46,6 +57,9 @@ class RuleGroup:
     group_name: str
     hosts: tuple[str, ...]
     fixes: tuple[MessageFix, ...]  # most common message id first
+    # Hosts whose failure was carried forward from an earlier run: still the merged state (so
+    # counted in ``hosts``), but a fix made since would not show until the rule is re-checked.
+    carried_hosts: tuple[str, ...] = ()
 
     @property
     def headline(self) -> str:
@@ -77,6 +91,12 @@ class FleetSummary:
     scan_failures: tuple[ScanFailureGroup, ...]
     not_ready: tuple[HostResult, ...]
     warnings: int
+    scope: str = UNRECORDED  # the run's scope label
+    partial_run: bool = False  # the run checked only some rules or hosts
+    carried_outcomes: int = 0  # outcomes carried forward from earlier runs, not evaluated now
+    hosts_with_carried: int = 0
+    oldest_carried_age_seconds: int | None = None  # None when nothing was carried
+    partial_hosts: tuple[HostResult, ...] = ()  # hosts with rules that have no result at all
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -87,9 +107,20 @@ class FleetSummary:
             "warnings": self.warnings,
             "duration_seconds": self.duration_s,
             "failing_rules": [
-                {"rule_id": g.rule_id, "rule_name": g.rule_name, "hosts": len(g.hosts)}
+                {
+                    "rule_id": g.rule_id,
+                    "rule_name": g.rule_name,
+                    "hosts": len(g.hosts),
+                    "carried_hosts": len(g.carried_hosts),
+                }
                 for g in self.failing_rules
             ],
+            "scope": self.scope,
+            "partial_run": self.partial_run,
+            "carried_outcomes": self.carried_outcomes,
+            "hosts_with_carried": self.hosts_with_carried,
+            "oldest_carried_age_seconds": self.oldest_carried_age_seconds,
+            "partial_hosts": len(self.partial_hosts),
         }
 
 
@@ -110,7 +141,7 @@ def duration_seconds(started: str | None, finished: str | None) -> float | None:
 
 
 def _rule_groups(hosts: list[HostResult]) -> tuple[RuleGroup, ...]:
-    by_rule: dict[str, list[tuple[str, object]]] = {}
+    by_rule: dict[str, list[tuple[str, RuleOutcome]]] = {}
     first: dict[str, tuple[str, str]] = {}
     for host in hosts:
         if host.status != HostStatus.OK:
@@ -135,7 +166,10 @@ def _rule_groups(hosts: list[HostResult]) -> tuple[RuleGroup, ...]:
             key=lambda f: (-f.hosts, f.message_id),
         )
         name, group = first[rule_id]
-        groups.append(RuleGroup(rule_id, name, group, tuple(sorted(n for n, _ in hits)), tuple(fixes)))
+        carried = tuple(sorted(n for n, o in hits if o.carried is not None))
+        groups.append(
+            RuleGroup(rule_id, name, group, tuple(sorted(n for n, _ in hits)), tuple(fixes), carried)
+        )
     return tuple(sorted(groups, key=lambda g: (-len(g.hosts), g.rule_id)))
 
 
@@ -159,6 +193,7 @@ def summarize(fleet: FleetResult) -> FleetSummary:
         )
     )
     warnings = sum(1 for h in fleet.hosts for o in h.outcomes if o.CheckResult == CheckResult.WARNING)
+    ages = [o.carried.age_seconds for h in fleet.hosts for o in h.outcomes if o.carried is not None]
     return FleetSummary(
         run_id=fleet.run_id,
         started=fleet.started,
@@ -172,6 +207,12 @@ def summarize(fleet: FleetResult) -> FleetSummary:
         scan_failures=scan_failures,
         not_ready=not_ready,
         warnings=warnings,
+        scope=fleet.scope.label if fleet.scope else UNRECORDED,
+        partial_run=bool(fleet.scope and fleet.scope.kind == "partial"),
+        carried_outcomes=len(ages),
+        hosts_with_carried=sum(1 for h in fleet.hosts if h.carried_rules),
+        oldest_carried_age_seconds=max(ages) if ages else None,
+        partial_hosts=tuple(h for h in fleet.hosts if h.missing_rules),
     )
 
 

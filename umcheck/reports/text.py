@@ -2,12 +2,17 @@
 
 Plain text unless ``color`` is asked for (the caller decides, normally ``isatty``). Host data is
 squeezed to one printable line, so a hostile message cannot move the cursor or recolour a screen.
+The header names the run's scope and how much of the merged state was carried forward from earlier
+runs; a carried failure shows its age (``TlsVersionCheck [2h old]``), and a diff says what it compared.
 """
 
 from __future__ import annotations
 
+import textwrap
+
 from tabulate import tabulate
 
+from umcheck.reports.carried import diff_basis, diff_title, rule_label, state_sentence
 from umcheck.reports.diff import FleetDiff, HostChange
 from umcheck.reports.escape import one_line
 from umcheck.reports.summary import FleetSummary, summarize
@@ -37,12 +42,29 @@ def _rest(width: int, *fixed: int) -> int:
     return max(20, width - sum(fixed) - _SEP * len(fixed))
 
 
+def _wrap(text: str, width: int, indent: str = "") -> list[str]:
+    """``text`` (made one printable line first) wrapped to ``width``, never cut."""
+    lines = textwrap.wrap(
+        one_line(text), width, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
+    )
+    return lines or [indent]
+
+
 def _header(s: FleetSummary) -> str:
     parts = [f"umcheck run {one_line(s.run_id)}", f"started {one_line(s.started)}", f"{s.hosts_total} hosts"]
     if s.duration_s is not None:
         parts.append(f"{s.duration_s:.1f} s")
     line = " | ".join(parts)
     return line + ("  [INTERRUPTED: partial results]" if s.interrupted else "")
+
+
+def _scope(s: FleetSummary, width: int) -> list[str]:
+    """The run's scope, and what of the merged state was not evaluated in this run."""
+    lines = _wrap(f"Scope: {s.scope}", width)
+    note = state_sentence(s)
+    if note:
+        lines += _wrap(note[0].upper() + note[1:] + ".", width)
+    return lines
 
 
 def _totals(s: FleetSummary, color: bool) -> str:
@@ -85,21 +107,28 @@ def _fix_first(s: FleetSummary, width: int) -> str:
     rest = _rest(width, 3, rule_w, 7)
     rows = []
     for i, g in enumerate(s.failing_rules, 1):
-        rows.append([i, one_line(g.rule_id, rule_w), len(g.hosts), one_line(g.headline, rest)])
+        hosts = f"{len(g.hosts)}*" if g.carried_hosts else str(len(g.hosts))
+        rows.append([i, one_line(g.rule_id, rule_w), hosts, one_line(g.headline, rest)])
     for f in s.scan_failures:
-        rows.append(["-", one_line(f.status, rule_w), len(f.hosts), one_line(f.hint, rest)])
-    return tabulate(
+        rows.append(["-", one_line(f.status, rule_w), str(len(f.hosts)), one_line(f.hint, rest)])
+    table = tabulate(
         rows,
         headers=["#", "Rule", "Hosts", "Remediation"],
         tablefmt="simple",
         colalign=("right", "left", "right", "left"),
+        disable_numparse=True,
     )
+    if any(g.carried_hosts for g in s.failing_rules):
+        table += "\n" + "\n".join(
+            _wrap("* includes failures carried forward from earlier runs (not re-checked now)", width)
+        )
+    return table
 
 
 def _host_detail(h: HostResult) -> str:
     if h.status != HostStatus.OK:
         return f"{h.status}: {h.error or 'no detail'}"
-    failed = [o.RuleId for o in h.failed_rules]
+    failed = [rule_label(o) for o in h.failed_rules]
     if failed:
         return ", ".join(failed)
     return h.readiness_reason or "no failing rule"
@@ -137,8 +166,10 @@ def _change_lines(c: HostChange, width: int) -> list[str]:
 
 
 def render_diff(diff: FleetDiff, *, width: int = 100, color: bool = False) -> str:
-    """The changes between two runs, one host per line, grouped by what happened."""
-    lines = [_heading(f"Changes since run {one_line(diff.old_run)} (now {one_line(diff.new_run)})", color)]
+    """The changes between two runs (or fleet states), one host per line, grouped by what happened."""
+    head = f"Changes since {diff_title(diff)} (now {diff.new_run})"
+    lines = [_heading(line, color) for line in _wrap(head, width)]
+    lines += _wrap(f"Compared: {diff_basis(diff)}.", width, "  ")
     if diff.empty:
         lines.append("  No changes.")
         return "\n".join(lines)
@@ -165,6 +196,7 @@ def render_summary(
     s = summarize(fleet)
     parts = [
         _heading(one_line(_header(s), width), color),
+        *_scope(s, width),
         "",
         _totals(s, color),
         "",

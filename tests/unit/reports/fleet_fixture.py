@@ -5,7 +5,9 @@ Timestamps, run ids and every outcome are constants, so golden files are byte-st
 
 from __future__ import annotations
 
-from umcheck.results import FleetResult, HostResult, Remediation, RuleOutcome
+from dataclasses import replace
+
+from umcheck.results import Carried, FleetResult, HostResult, Remediation, RuleOutcome, RunScope
 
 DOC_WIN = "https://learn.microsoft.com/azure/automation/troubleshoot/update-agent-issues"
 DOC_LINUX = "https://learn.microsoft.com/azure/automation/troubleshoot/update-agent-issues-linux"
@@ -244,6 +246,7 @@ def _fleet(run_id: str, day: int, hosts: list[HostResult], duration_min: int = 6
         hosts=hosts,
         inventory=["inventory/prod.yml"],
         umcheck_version="0.1.0",
+        scope=RunScope(kind="full", hosts=len(hosts)),
     )
 
 
@@ -365,12 +368,80 @@ def oldest_fleet() -> FleetResult:
     )
 
 
+# --- a partial re-check: merged state with carried-forward and missing results ----------------
+
+RECHECK_RUN = "20261126-071500-ef56"  # an earlier re-check that evaluated TlsVersionCheck
+PARTIAL_RUN = "20261126-091500-cd34"
+AGENTSVC_OK = outcome(
+    "AutomationAgentServiceConnectivityCheck1",
+    "Passed",
+    "TCP connection to 4f1c.agentsvc.azure-automation.net:443 succeeded",
+)
+PARTIAL_MISSING = ["OperatingSystemCheck", "TlsVersionCheck", "MonitoringAgentServiceRunningCheck"]
+
+
+def carried(o: RuleOutcome, run_id: str, evaluated_at: str, age_seconds: int) -> RuleOutcome:
+    return replace(o, carried=Carried(run_id, evaluated_at, age_seconds))
+
+
+def partial_fleet() -> FleetResult:
+    """Two hosts re-checked for one rule: win-sql-02 carries its other results forward (TLS still
+    Failed, 2 h old), win-new-08 was never scanned before and has rules with no result at all."""
+    ok = {o.RuleId: o for o in win_ok()}
+    night = ("20261126-041500-ab12", "2026-11-26T04:15:01+00:00", 18000)
+    sql = host(
+        "win-sql-02",
+        "windows",
+        transport="psrp",
+        readiness="Disconnected",
+        reason="onboarded but failing: TlsVersionCheck [2h old]",
+        outcomes=[
+            carried(ok["OperatingSystemCheck"], *night),
+            carried(TLS_FAIL, RECHECK_RUN, "2026-11-26T07:15:01+00:00", 7200),
+            carried(ok["MonitoringAgentServiceRunningCheck"], *night),
+            AGENTSVC_OK,
+        ],
+    )
+    new = replace(
+        host(
+            "win-new-08",
+            "windows",
+            readiness="Unknown",
+            reason="partial: 1 of 4 rules checked, no earlier result for "
+            + ", ".join(PARTIAL_MISSING)
+            + " (run a full scan)",
+            outcomes=[AGENTSVC_OK],
+        ),
+        missing_rules=list(PARTIAL_MISSING),
+    )
+    return FleetResult(
+        run_id=PARTIAL_RUN,
+        started="2026-11-26T09:15:00+00:00",
+        finished="2026-11-26T09:15:40+00:00",
+        hosts=[replace(h, started="2026-11-26T09:15:01+00:00", elapsed_ms=3100) for h in (sql, new)],
+        rules=["AutomationAgentServiceConnectivityCheck1"],
+        inventory=["inventory/prod.yml"],
+        limit="win-sql-02:win-new-08",
+        umcheck_version="0.1.0",
+        scope=RunScope(
+            kind="partial",
+            rules=["AutomationAgentServiceConnectivityCheck1"],
+            limit="win-sql-02:win-new-08",
+            hosts=2,
+        ),
+    )
+
+
 # --- hostile input ---------------------------------------------------------------------------
 
 XSS_NAME = "<script>alert('name')</script>"
 ATTR_BREAKER = '"><img src=x onerror=alert(1)>'
 JS_URL = "javascript:alert(document.cookie)"
 EVIL_RULE = 'Evil"Rule\\x\nnext'
+HOSTILE_RUN = (
+    "=1+1 <script>alert('run')</script>\x1b[31m"  # a carried outcome's run id, from a tampered store
+)
+HOSTILE_MISSING = "=cmd|' /C calc'!A0 <i>x</i> \x1b[2J"
 
 
 def hostile_fleet() -> FleetResult:
@@ -393,6 +464,7 @@ def hostile_fleet() -> FleetResult:
             links=[JS_URL, "data:text/html,<script>alert(5)</script>", "https://learn.microsoft.com/ok"],
         ),
     )
+    evil = carried(evil, HOSTILE_RUN, ATTR_BREAKER, 7200)  # a tampered history: the run id is hostile too
     return FleetResult(
         run_id="20261126-050000-evil",
         started="2026-11-26T05:00:00+00:00",
@@ -416,8 +488,14 @@ def hostile_fleet() -> FleetResult:
                 address="@evil",
             ),
             HostResult(
-                name="win|pipe[1]`tick`", os_family="windows", status="ok", readiness="Ready", outcomes=[]
+                name="win|pipe[1]`tick`",
+                os_family="windows",
+                status="ok",
+                readiness="Ready",
+                outcomes=[],
+                missing_rules=[HOSTILE_MISSING, EVIL_RULE],
             ),
         ],
         umcheck_version="0.1.0",
+        scope=RunScope(kind="partial", rules=[EVIL_RULE], pattern=XSS_NAME, rerun=ATTR_BREAKER, hosts=3),
     )

@@ -23,12 +23,13 @@ from umcheck.reports.junit import render_junit
 from umcheck.reports.markdown import render_markdown
 from umcheck.reports.prometheus import render_prometheus
 from umcheck.reports.text import render_summary
+from umcheck.reports.trend import TrendPoint
 
 
 def _html() -> str:
     fleet = hostile_fleet()
     return render_html(
-        fleet, diff=diff_fleets(current_fleet(), fleet), trend=[(XSS_NAME, ATTR_BREAKER, {"Ready": 1})]
+        fleet, diff=diff_fleets(current_fleet(), fleet), trend=[TrendPoint(XSS_NAME, ATTR_BREAKER, {"Ready": 1}, scope=XSS_NAME, partial=True)]
     )
 
 

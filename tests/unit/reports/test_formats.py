@@ -41,7 +41,10 @@ def test_json_report_round_trips_to_a_fleet_result():
         "rule_id": "TlsVersionCheck",
         "rule_name": "TLS 1.2",
         "hosts": 2,
+        "carried_hosts": 0,
     }
+    assert data["summary"]["scope"] == "full (9 hosts)" and data["summary"]["carried_outcomes"] == 0
+    assert data["diff"]["mode"] == "runs"
     assert [c["name"] for c in data["diff"]["newly_unreachable"]] == ["lnx-batch-03", "win-old-04"]
     assert FleetResult.from_dict(data) == fleet
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.reports.fleet_fixture import current_fleet, hostile_fleet
+from tests.unit.reports.fleet_fixture import current_fleet, hostile_fleet, partial_fleet
 from umcheck.reports import write_reports
 from umcheck.reports.html import render_html
 
@@ -136,6 +136,13 @@ def test_hostile_report_runs_no_injected_script(tmp_path):
     dom = _dump(tmp_path, page)
     assert dom.scripts == 1 and dom.imgs == 0
     assert len(dom.rows) == 3
+
+
+def test_partial_report_filters_carried_and_partial_hosts(tmp_path, store):
+    store.save_run(current_fleet())
+    page = write_reports(partial_fleet(), tmp_path / "run", ["html"], store=store)["html"]
+    assert [n for n, hidden in _dump(tmp_path, page, "#q=partial").rows if not hidden] == ["win-new-08"]
+    assert [n for n, hidden in _dump(tmp_path, page, "#q=carried").rows if not hidden] == ["win-sql-02"]
 
 
 def test_screenshot_renders(tmp_path, report):
