@@ -24,6 +24,14 @@ from umcheck.inventory.connection import check_umcheck_names
 from umcheck.inventory.model import Origin
 from umcheck.inventory.yaml_loader import MarkedDict, MarkedList, load_yaml_file
 
+
+def _hint(name: str) -> str:
+    from umcheck.rules.catalog import closest
+
+    near = closest(name)
+    return f" (did you mean {' or '.join(near)}?)" if near else ""
+
+
 REPORT_FORMATS = ("text", "html", "json", "csv", "junit", "markdown", "prometheus")
 PLAY_KEYS = ("name", "hosts", "vars", "rules", "forks", "timeout", "connect_timeout", "rerun_failed",
              "failed_rule", "reports", "output_dir", "keep_runs", "history")
@@ -105,10 +113,11 @@ class _PlayReader:
         rules = get("rules", _names, default=("all",))
         for rule in rules:
             if self.rule_known is not None and not self.rule_known(rule):
-                raise self.fail(f"{where}: key 'rules': unknown rule or group '{rule}'", lines.get("rules", line))
+                raise self.fail(f"{where}: key 'rules': unknown rule or group '{rule}'{_hint(rule)}", lines.get("rules", line))
         failed_rule = get("failed_rule", _text)
         if failed_rule and self.rule_known is not None and not self.rule_known(failed_rule):
-            raise self.fail(f"{where}: key 'failed_rule': unknown rule '{failed_rule}'", lines.get("failed_rule", line))
+            raise self.fail(f"{where}: key 'failed_rule': unknown rule '{failed_rule}'{_hint(failed_rule)}",
+                            lines.get("failed_rule", line))  # fmt: skip
         play_vars = get("vars", _mapping, default={})
         if isinstance(raw.get("vars"), MarkedDict):
             v = raw["vars"]

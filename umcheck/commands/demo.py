@@ -20,13 +20,17 @@ from umcheck.plan import Timeouts
 from umcheck.scan import ScanRequest, exit_code, run_scan
 
 PASSWORD_ENV = "UMCHECK_SIM_PASSWORD"
+DEMO_DIR = Path("umcheck-demo")
+DEMO_DB = "demo.db"  # not umcheck.db: simulated runs never mix with real history, whatever -o says
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="scan a built-in simulated fleet on loopback and write reports")
     p.add_argument("--hosts", type=int, default=50, help="number of simulated hosts (default 50)")
     p.add_argument("--seed", type=int, default=7, help="seed of the fleet's mix of states (default 7)")
-    p.add_argument("-o", "--output-dir", type=Path, default=Path("reports"), help="reports folder (default: reports)")
+    p.add_argument("-o", "--output-dir", type=Path, default=DEMO_DIR,
+                   help=f"the demo's own folder for its runs and its history database {DEMO_DB} "
+                        f"(default: {DEMO_DIR}; never your reports/umcheck.db)")  # fmt: skip
     p.add_argument("-f", "--forks", type=int, default=50)
     p.add_argument("--timeout", type=float, default=20.0, help="per-host deadline (default 20 s)")
     p.add_argument("-q", "--quiet", action="count", default=0)
@@ -92,12 +96,14 @@ def run(args: argparse.Namespace) -> int:
             retries=1,
             formats=ALL_FORMATS,
             reports_dir=args.output_dir,
+            db=args.output_dir / DEMO_DB,
             verbosity=verbosity,
             environ={**os.environ, PASSWORD_ENV: password},
         )
         outcome = asyncio.run(run_scan(req))
     print_outcome(outcome, verbosity)
     if verbosity >= 0:
-        print(f"open {outcome.run_dir / 'report.html'} in a browser; 'umcheck history' lists runs")
+        print(f"open {outcome.run_dir / 'report.html'} in a browser; the demo keeps its runs and history "
+              f"in {args.output_dir}/ ('umcheck history --db {args.output_dir / DEMO_DB}' lists them)")  # fmt: skip
     # The simulated fleet has problems on purpose; the demo succeeded once its reports exist.
     return 130 if exit_code(outcome.fleet) == 130 else 0

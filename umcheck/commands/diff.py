@@ -1,6 +1,8 @@
 """``umcheck diff [RUN_A] [RUN_B]``: newly failing, fixed, newly unreachable and changed hosts.
 
 Defaults compare the previous run with the last one; with one reference, that run with the last.
+Only rules evaluated in both runs are compared; ``--state`` compares the merged fleet states
+after each run instead (every host's latest result, carried-forward outcomes included).
 ``--exit-code`` returns 1 when something got worse, so a scheduler can alert on regressions.
 """
 
@@ -24,6 +26,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--db", type=Path, default=DEFAULT_DB, help="history database (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument(
+        "--state",
+        action="store_true",
+        help="compare the merged fleet states after each run (default: only rules evaluated in both runs)",
+    )
+    p.add_argument(
         "--exit-code", action="store_true", help="exit 1 if any host is newly failing or unreachable"
     )
     p.set_defaults(func=run)
@@ -32,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     with Store(args.db, create=False) as store:
         run_a = args.run_a or "previous"
-        diff = store.diff(run_a, args.run_b)
+        diff = store.diff(run_a, args.run_b, state=args.state)
     if args.json:
         print(json.dumps(diff.to_dict(), indent=2, ensure_ascii=False))
     else:

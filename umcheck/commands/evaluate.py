@@ -18,7 +18,7 @@ from umcheck.errors import UsageError
 from umcheck.evaluation import evaluate_output
 from umcheck.results import HostResult, HostStatus, Readiness
 from umcheck.rules.base import RuleContext
-from umcheck.rules.catalog import known_selector
+from umcheck.rules.catalog import known_selector, unknown_rule_message
 
 MAX_INPUT = 16 * 1024 * 1024
 
@@ -40,7 +40,7 @@ def selectors_from(values: list[str]) -> list[str]:
     selectors = [s.strip() for v in values for s in v.split(",") if s.strip()]
     for s in selectors:
         if not known_selector(s):
-            raise UsageError(f"unknown rule or group {s!r} (see 'umcheck rules')")
+            raise UsageError(unknown_rule_message(s))
     return selectors
 
 

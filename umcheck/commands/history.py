@@ -1,4 +1,8 @@
-"""``umcheck history``: the runs recorded in the history database, newest first; ``--prune`` for retention."""
+"""``umcheck history``: the runs recorded in the history database, newest first; ``--prune`` for retention.
+
+Counts are each run's own hosts (graded on merged state); the Scope column says whether a run
+checked everything ("full") or was a re-check of some rules or hosts ("partial: ...").
+"""
 
 from __future__ import annotations
 
@@ -55,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
             r.readiness.get("Disconnected", 0),
             r.readiness.get("Not configured", 0),
             r.readiness.get("Unknown", 0),
+            one_line(r.scope_label, 60),
             "interrupted" if r.interrupted else "",
         ]
         for r in runs
@@ -62,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         tabulate(
             rows,
-            headers=["Run", "Started", "Took", "Hosts", "Ready", "Disconn.", "Not conf.", "Unknown", "Note"],
+            headers=["Run", "Started", "Took", "Hosts", "Ready", "Disconn.", "Not conf.", "Unknown", "Scope", "Note"],
             tablefmt="simple",
         )
     )

@@ -12,10 +12,8 @@ import sys
 from pathlib import Path
 
 from umcheck.errors import UsageError
-from umcheck.reports import FORMATS, parse_formats, render, write_reports
-from umcheck.reports.diff import diff_fleets
-from umcheck.reports.sources import LoadedRun, load_run
-from umcheck.results import FleetResult
+from umcheck.reports import FORMATS, HistoryInputs, from_history, parse_formats, render, write_reports
+from umcheck.reports.sources import load_run
 from umcheck.store import DEFAULT_DB
 
 
@@ -54,15 +52,8 @@ def run(args: argparse.Namespace) -> int:
         if args.output == "-":
             if len(formats) != 1:
                 raise UsageError("'-o -' writes to stdout and needs exactly one --format")
-            previous = _previous(loaded)
-            sys.stdout.write(
-                render(
-                    formats[0],
-                    loaded.fleet,
-                    diff=diff_fleets(previous, loaded.fleet) if previous else None,
-                    previous=previous,
-                ).lstrip("\ufeff")
-            )
+            inputs = from_history(loaded.store, loaded.fleet) if loaded.store else HistoryInputs()
+            sys.stdout.write(render(formats[0], loaded.fleet, **inputs.kwargs()).lstrip("\ufeff"))
             return 0
         out_dir = Path(args.output) if args.output else loaded.run_dir
         if out_dir.exists() and not out_dir.is_dir():
@@ -74,11 +65,3 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if loaded.store is not None:
             loaded.store.close()
-
-
-def _previous(loaded: LoadedRun) -> FleetResult | None:
-    """The run before this one in history, when the run is in the history store."""
-    if loaded.store is None:
-        return None
-    prev = loaded.store.previous_of(loaded.fleet.run_id)
-    return loaded.store.load_run(prev) if prev else None

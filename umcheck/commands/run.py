@@ -18,7 +18,7 @@ from umcheck.errors import UsageError
 from umcheck.plan import Timeouts
 from umcheck.playbook import Play, load_playbook
 from umcheck.rules.catalog import known_selector
-from umcheck.scan import ScanRequest, exit_code, run_scan
+from umcheck.scan import NothingToDo, ScanRequest, exit_code, run_scan
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,7 +65,12 @@ def run(args: argparse.Namespace) -> int:
     for play in book.plays:
         if base.verbosity >= 0:
             print(f"PLAY [{play.name}] hosts: {play.hosts}")
-        outcome = asyncio.run(run_scan(request_for(play, base)))
+        try:
+            outcome = asyncio.run(run_scan(request_for(play, base)))
+        except NothingToDo as exc:
+            print(f"umcheck: {exc}")
+            codes.append(0)
+            continue
         print_outcome(outcome, base.verbosity)
         codes.append(exit_code(outcome.fleet))
         if codes[-1] == 130:

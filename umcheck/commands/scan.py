@@ -11,7 +11,8 @@ from umcheck.commands.evaluate import selectors_from
 from umcheck.commands.options import parse_extra_vars, password_from
 from umcheck.errors import UsageError
 from umcheck.plan import DEFAULT_CONNECT_TIMEOUT, DEFAULT_FORKS, DEFAULT_TIMEOUT, Timeouts
-from umcheck.scan import DEFAULT_FORMATS, ScanRequest, exit_code, run_scan
+from umcheck.rules.catalog import known_selector, unknown_rule_message
+from umcheck.scan import DEFAULT_FORMATS, NothingToDo, ScanRequest, exit_code, run_scan
 
 ALL_FORMATS = ("text", "html", "json", "csv", "junit", "markdown", "prometheus")
 
@@ -84,8 +85,8 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
     for name, value in (("--forks", args.forks), ("--timeout", args.timeout), ("--connect-timeout", args.connect_timeout)):
         if value <= 0:
             raise UsageError(f"{name} must be positive")
-    if args.failed_rule and not selectors_from([args.failed_rule]):
-        raise UsageError(f"--failed-rule {args.failed_rule}: unknown rule")
+    if args.failed_rule and not known_selector(args.failed_rule):
+        raise UsageError("--failed-rule: " + unknown_rule_message(args.failed_rule))
     return ScanRequest(
         inventory=args.inventory,
         limit=args.limit,
@@ -119,6 +120,10 @@ def print_outcome(outcome, verbosity: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     req = request_from(args)
-    outcome = asyncio.run(run_scan(req))
+    try:
+        outcome = asyncio.run(run_scan(req))
+    except NothingToDo as exc:
+        print(f"umcheck: {exc}")
+        return 0
     print_outcome(outcome, req.verbosity)
     return exit_code(outcome.fleet)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 
 from umcheck.facts import Facts
@@ -22,6 +23,21 @@ def _matches(rule: RuleSpec, selector: str) -> bool:
 def known_selector(selector: str) -> bool:
     """True when ``selector`` names ``all``, a group id or a RuleId (case-insensitive for groups)."""
     return any(_matches(r, selector) for r in ALL_RULES)
+
+
+def closest(name: str, n: int = 3) -> list[str]:
+    """The rule ids and groups nearest to a misspelt ``name`` (case-insensitive), best first."""
+    names = {r.rule_id for r in ALL_RULES} | set(GROUPS) | {"all"}
+    by_lower = {x.lower(): x for x in names}
+    hits = difflib.get_close_matches(name.strip().lower(), list(by_lower), n=n, cutoff=0.6)
+    return [by_lower[h] for h in hits]
+
+
+def unknown_rule_message(name: str, what: str = "rule or group") -> str:
+    """``unknown rule or group 'TlsVersion' (did you mean TlsVersionCheck?; see 'umcheck rules')``."""
+    near = closest(name)
+    hint = f"did you mean {' or '.join(near)}?; " if near else ""
+    return f"unknown {what} {name!r} ({hint}see 'umcheck rules')"
 
 
 def select_rules(selectors: Iterable[str] | None = None, os_family: str | None = None) -> list[RuleSpec]:

@@ -26,7 +26,7 @@ def test_demo_scans_a_simulated_fleet_and_writes_every_report(tmp_path, sim_env)
     assert run_dir.is_dir() and run_dir.parent == reports
     for name in REPORT_FILES:
         assert (run_dir / name).is_file() and (run_dir / name).stat().st_size > 0, name
-    assert (reports / "umcheck.db").is_file()
+    assert (reports / "demo.db").is_file() and not (reports / "umcheck.db").exists(), "the demo keeps its own history"
     report = json.loads((run_dir / "report.json").read_text())
     names = collections.Counter(h["name"] for h in report["hosts"])
     assert len(names) == 20 and set(names.values()) == {1} and report["interrupted"] is False

@@ -55,9 +55,12 @@ def test_nightly_then_recheck_connectivity(tmp_path) -> None:
         assert recheck.wait(120) == 1, output(recheck)
         second = _report(reports)
         assert second["run_id"] != first["run_id"]
-        # Only the host whose connectivity rules failed, and only connectivity rules were evaluated.
+        # Only the host whose connectivity rules failed, and only connectivity rules were evaluated;
+        # every other rule is carried forward from the nightly run (merged state).
         assert [h["name"] for h in second["hosts"]] == ["blocked-win"]
-        assert {o["RuleGroupId"] for o in second["hosts"][0]["outcomes"]} == {"connectivity"}
+        outcomes = second["hosts"][0]["outcomes"]
+        assert {o["RuleGroupId"] for o in outcomes if o["carried"] is None} == {"connectivity"}
+        assert {o["carried"]["run_id"] for o in outcomes if o["RuleGroupId"] != "connectivity"} == {first["run_id"]}
         assert "PLAY [re-check connectivity of last run's failures]" in output(recheck)[0]
     finally:
         procs.close()
