@@ -30,6 +30,7 @@ def _shared_key(purpose: str) -> rsa.RSAPrivateKey:
 
 def _write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also when the file existed with wider permissions
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
 
@@ -82,13 +83,12 @@ class CertificateAuthority:
         self.ca_file = directory / f"{name.replace(' ', '-').lower()}.pem"
         self.ca_file.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
         self._key_file = directory / "host-key.pem"
-        if not self._key_file.exists():
-            _write_private(
-                self._key_file,
-                self._host_key.private_bytes(
-                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-                ),
-            )
+        pem = self._host_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        # A restarted simulator reusing --state-dir has a new host key: the old file must not stay.
+        if not self._key_file.exists() or self._key_file.read_bytes() != pem:
+            _write_private(self._key_file, pem)
 
     def issue(self, address: str, dns_name: str) -> HostCert:
         now = dt.datetime.now(dt.UTC)
