@@ -12,6 +12,7 @@ import sys
 
 from umcheck import __version__
 from umcheck.errors import UsageError
+from umcheck.warnings_sink import install as install_warnings
 
 # Each module in umcheck.commands exposes ``register(subparsers)`` which adds one subcommand
 # whose ``func(args) -> int`` does the work.
@@ -26,6 +27,7 @@ COMMAND_MODULES = [
     "report",
     "history",
     "diff",
+    "config",
 ]
 
 
@@ -55,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    install_warnings()  # 'umcheck: warning: ...' on stderr, each message once
     try:
         return int(args.func(args) or 0)
     except UsageError as exc:

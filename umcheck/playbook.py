@@ -17,12 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from umcheck.errors import InputError
 from umcheck.inventory.connection import check_umcheck_names
 from umcheck.inventory.model import Origin
 from umcheck.inventory.yaml_loader import MarkedDict, MarkedList, load_yaml_file
+
+if TYPE_CHECKING:
+    from umcheck.inventory.vault import VaultSecrets
 
 
 def _hint(name: str) -> str:
@@ -210,11 +213,13 @@ def _formats(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def load_playbook(path: str | Path, known_rule_selectors: RuleHook = None, *, validate_rules: bool = True) -> Playbook:
+def load_playbook(path: str | Path, known_rule_selectors: RuleHook = None, *, validate_rules: bool = True,
+                  vault: VaultSecrets | None = None) -> Playbook:
     """Read and validate a playbook. ``known_rule_selectors`` decides which rule names exist: a
-    predicate or a collection of names; by default the rule catalog is asked when it is installed."""
+    predicate or a collection of names; by default the rule catalog is asked when it is installed.
+    ``vault`` decrypts ``!vault`` values in play vars (and a vault-encrypted playbook)."""
     name = str(path)
-    doc = load_yaml_file(path)
+    doc = load_yaml_file(path, vault)
     hook = _as_predicate(known_rule_selectors) if known_rule_selectors is not None else (
         _default_rule_hook() if validate_rules else None)
     if not isinstance(doc, list) or not doc:

@@ -11,6 +11,7 @@ Cancellation (Ctrl-C / SIGTERM via ``cancel()``) turns running and waiting hosts
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -30,6 +31,8 @@ from umcheck.state.merge import merge_host
 from umcheck.transports.base import Transport
 
 TransportFactory = Callable[[ConnectionSettings], Transport]
+# Transport-level events for ``-vvv``: connections, attempts, retries, output sizes — never data or secrets.
+trace = logging.getLogger("umcheck.transport")
 DEADLINE_GRACE = 2.0  # seconds a transport gets past the deadline to clean up before we stop waiting
 
 
@@ -96,8 +99,14 @@ class Runner:
 
     async def _attempt(self, target: HostTarget, base: HostResult, deadline: float) -> HostResult:
         transport = self.factory(target.settings)
+        s = target.settings
+        trace.debug("%s: %s to %s:%s as %s", target.name, s.connection, s.host, s.port or "-", s.user or "-")
+        t0 = time.monotonic()
         async with transport:
             res = await transport.run(target.invocation, deadline=deadline, max_output=self.options.max_output)
+        trace.debug("%s: collector exited rc=%s, %d bytes out, %d bytes err%s in %.2fs", target.name, res.rc,
+                    len(res.stdout), len(res.stderr), " (truncated)" if res.truncated else "",
+                    time.monotonic() - t0)  # fmt: skip
         if res.truncated:
             return collector_failure(base, f"collector output exceeded {self.options.max_output} bytes and was cut off")
         result = evaluate_output(base, res.stdout, target.context, self.options.selectors or None)
@@ -145,6 +154,8 @@ class Runner:
                 left = deadline - time.monotonic()
                 backoff = self.options.retry_backoff * 2 ** (attempt - 1)
                 if exc.transient and attempt <= self.options.retries and left > backoff + 1:
+                    trace.debug("%s: attempt %d: %s (%s), retrying in %gs", target.name, attempt, exc.kind,
+                                _scrub(str(exc), target.settings), backoff)  # fmt: skip
                     await asyncio.sleep(backoff)
                     continue
                 status = HostStatus(exc.kind) if exc.kind in HostStatus.__members__.values() else HostStatus.PROTOCOL_ERROR

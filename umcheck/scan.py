@@ -17,6 +17,7 @@ from typing import Any
 from umcheck.errors import UsageError
 from umcheck.events import EventSink, JournalSink
 from umcheck.inventory import Inventory, load_inventory
+from umcheck.inventory.vault import VaultSecrets
 from umcheck.journal import JOURNAL_NAME, Journal, read_journal
 from umcheck.plan import DEFAULT_FORKS, DEFAULT_MAX_OUTPUT, RunOptions, Timeouts, target_for
 from umcheck.progress import make_progress
@@ -52,6 +53,7 @@ class ScanRequest:
     failed_rule: str | None = None
     extra_vars: dict[str, Any] = field(default_factory=dict)
     password: str | None = None
+    vault: VaultSecrets | None = None  # vault passwords, read once for every play of a run
     verbosity: int = 0
     probe_overrides: tuple[tuple[str, str], ...] = ()
     environ: dict[str, str] | None = None
@@ -151,7 +153,8 @@ def _resume_state(req: ScanRequest) -> tuple[Path, dict[str, Any], dict]:
 
 
 async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None) -> ScanOutcome:
-    inventory = load_inventory(req.inventory, extra_vars=req.extra_vars, password=req.password, environ=req.environ)
+    inventory = load_inventory(req.inventory, extra_vars=req.extra_vars, password=req.password, environ=req.environ,
+                               vault=req.vault)
     if req.resume:
         run_dir, header, done = _resume_state(req)
         selectors = tuple(header.get("rules") or ())
@@ -188,6 +191,10 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
         first = next(iter(skipped.values()), "no host selected")
         raise UsageError(f"no host can be scanned ({first})")
     targets = [target_for(h.settings, options) for h in usable]
+    if req.verbosity >= 2:
+        _print_plan(targets, options)
+    if req.verbosity >= 3:
+        _trace_transports()
 
     configure_pool(forks)
     # Everything loaded so far (modules, inventory, plan) lives for the whole run: keep the
@@ -216,6 +223,32 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
         journal.close()
     reports = finish_run(req, fleet, run_dir)
     return ScanOutcome(fleet, run_dir, reports)
+
+
+def _print_plan(targets: list, options: RunOptions) -> None:
+    """``-vv``: what will be done to whom, before any connection (never a secret)."""
+    import sys
+
+    from umcheck.inventory.describe import render
+
+    rules = ", ".join(options.selectors) or "all rules"
+    print(f"umcheck: plan: {len(targets)} host(s), {rules}, --forks {options.forks}, "
+          f"--timeout {options.timeouts.host:g}s, --retries {options.retries}", file=sys.stderr)  # fmt: skip
+    for t in targets:
+        print(render(t.settings), file=sys.stderr)
+
+
+def _trace_transports() -> None:
+    """``-vvv``: the runner's transport events on stderr (connections, attempts, retries, sizes)."""
+    import logging
+    import sys
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("umcheck: transport: %(message)s"))
+    log = logging.getLogger("umcheck.transport")
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
 
 
 def finish_run(req: ScanRequest, fleet: FleetResult, run_dir: Path) -> dict[str, Path]:

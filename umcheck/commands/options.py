@@ -1,7 +1,8 @@
-"""Option values several subcommands share: the connection password and ``-e`` variables.
+"""Option values several subcommands share: the connection password, vault passwords and ``-e`` variables.
 
 The password is taken from an environment variable named on the command line or from a prompt,
-never from the command line itself (it would show in ``ps`` and shell history).
+never from the command line itself (it would show in ``ps`` and shell history). Vault passwords
+come from files, scripts or a prompt, with Ansible's options and environment variables.
 """
 
 from __future__ import annotations
@@ -9,9 +10,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import shlex
 import sys
+from pathlib import Path
+from typing import Any
 
 from umcheck.errors import UsageError
+from umcheck.inventory.vault import VaultSecrets, load_vault_secrets
 
 
 def password_from(args: argparse.Namespace) -> str | None:
@@ -27,11 +32,82 @@ def password_from(args: argparse.Namespace) -> str | None:
     return None
 
 
-def parse_extra_vars(values: list[str]) -> dict[str, str]:
-    out = {}
+def add_vault_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--vault-id", action="append", default=[], metavar="[LABEL@]SOURCE",
+                   help="vault password from a file, an executable that prints it, or 'prompt' (repeatable)")
+    p.add_argument("--vault-password-file", "--vault-pass-file", action="append", default=[], metavar="FILE",
+                   help="vault password file or executable (repeatable)")
+    p.add_argument("-J", "--ask-vault-pass", "--ask-vault-password", action="store_true",
+                   help="prompt for the vault password")
+
+
+def vault_from(args: argparse.Namespace) -> VaultSecrets | None:
+    """Vault passwords from the options and ANSIBLE_VAULT_* variables; None if none is configured."""
+    return load_vault_secrets(args.vault_id, args.vault_password_file, args.ask_vault_pass)
+
+
+def parse_extra_vars(values: list[str]) -> dict[str, Any]:
+    """``-e`` as Ansible reads it: ``@file`` (YAML or JSON), a JSON/YAML mapping (``'{"k": 1}'``) or
+    ``key=value`` pairs separated by spaces (quotes group, as in a shell). Later ``-e`` win."""
+    out: dict[str, Any] = {}
     for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"-e {item!r}: expected KEY=VALUE")
-        out[key.strip()] = value
+        text = item.strip()
+        if text.startswith("@"):
+            out.update(_vars_file(text[1:]))
+        elif text.startswith(("{", "[")):
+            out.update(_mapping(_yaml(text, f"-e {_short(item)}"), f"-e {_short(item)}"))
+        else:
+            try:
+                words = shlex.split(text)
+            except ValueError as exc:
+                raise UsageError(f"-e {_short(item)}: {exc} (quote values with spaces)") from None
+            if not words:
+                raise UsageError("-e '': expected KEY=VALUE, @FILE or a JSON object")
+            for word in words:
+                key, sep, value = word.partition("=")
+                if not sep or not key.strip():
+                    raise UsageError(f"-e {_short(item)}: expected KEY=VALUE, @FILE or a JSON object")
+                out[key.strip()] = value
     return out
+
+
+def _short(item: str) -> str:
+    """The option for an error line without its values (``-e`` often carries a password)."""
+    text = item.strip()
+    if text.startswith(("{", "[")):
+        return "'" + text[0] + "…'"
+    key = text.split("=", 1)[0].split()[0] if text.split() else ""
+    return f"'{key[:40]}=…'" if "=" in text else repr(text[:40])
+
+
+def _yaml(text: str, where: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 1})" if mark is not None else ""
+        raise UsageError(f"{where}: not valid YAML or JSON{at}") from None
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise UsageError(f"{where}: extra variables must be a mapping of names to values")
+    return value
+
+
+def _vars_file(path: str) -> dict[str, Any]:
+    where = f"-e @{path}"
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{where}: cannot read the file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{where}: not a UTF-8 text file") from None
+    if text.lstrip().startswith("$ANSIBLE_VAULT"):
+        raise UsageError(f"{where}: vault-encrypted extra-vars files are not supported; "
+                         "decrypt it or put the variables in the inventory's group_vars")  # fmt: skip
+    return _mapping(_yaml(text, where), where)

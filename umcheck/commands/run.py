@@ -12,10 +12,10 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
-from umcheck.commands.options import parse_extra_vars, password_from
+from umcheck.ansible_cfg import inventory_sources, load_ansible_config
+from umcheck.commands.options import parse_extra_vars, password_from, vault_from
 from umcheck.commands.scan import add_common, print_outcome
-from umcheck.errors import UsageError
-from umcheck.plan import Timeouts
+from umcheck.plan import DEFAULT_CONNECT_TIMEOUT, DEFAULT_FORKS, Timeouts
 from umcheck.playbook import Play, load_playbook
 from umcheck.rules.catalog import known_selector
 from umcheck.scan import NothingToDo, ScanRequest, exit_code, run_scan
@@ -48,17 +48,21 @@ def request_for(play: Play, base: ScanRequest) -> ScanRequest:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.inventory:
-        raise UsageError("no inventory given (use -i FILE)")
-    book = load_playbook(args.playbook, known_selector)
+    config = load_ansible_config()  # a play's values win over ANSIBLE_* and ansible.cfg, which win over defaults
+    inventory = inventory_sources(args.inventory, config)
+    vault = vault_from(args)
+    book = load_playbook(args.playbook, known_selector, vault=vault)
     base = ScanRequest(
-        inventory=args.inventory,
+        inventory=inventory,
         limit=args.limit,
+        forks=config.forks or DEFAULT_FORKS,
+        timeouts=Timeouts(connect=float(config.timeout or DEFAULT_CONNECT_TIMEOUT)),
         reports_dir=args.output_dir,
         db=args.db,
         history=not args.no_history,
         extra_vars=parse_extra_vars(args.extra_vars),
         password=password_from(args),
+        vault=vault,
         verbosity=args.verbose - args.quiet,
     )
     codes = []

@@ -7,8 +7,9 @@ import asyncio
 import sys
 from pathlib import Path
 
+from umcheck.ansible_cfg import inventory_sources, load_ansible_config
 from umcheck.commands.evaluate import selectors_from
-from umcheck.commands.options import parse_extra_vars, password_from
+from umcheck.commands.options import add_vault_options, parse_extra_vars, password_from, vault_from
 from umcheck.errors import UsageError
 from umcheck.plan import DEFAULT_CONNECT_TIMEOUT, DEFAULT_FORKS, DEFAULT_TIMEOUT, Timeouts
 from umcheck.rules.catalog import known_selector, unknown_rule_message
@@ -24,6 +25,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-e", "--extra-vars", action="append", default=[], metavar="K=V", help="variables that win over the inventory")
     p.add_argument("-k", "--ask-pass", action="store_true", help="prompt for the connection password")
     p.add_argument("--password-env", metavar="NAME", help="take the connection password from this environment variable")
+    add_vault_options(p)
     p.add_argument("-o", "--output-dir", type=Path, default=Path("reports"), help="reports folder (default: reports)")
     p.add_argument("--db", type=Path, help="history database (default: <output-dir>/umcheck.db)")
     p.add_argument("--no-history", action="store_true", help="do not record the run in the history database")
@@ -35,9 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("scan", help="scan hosts from an inventory and write readiness reports")
     add_common(p)
     p.add_argument("--rules", action="append", default=[], help="only these rules or groups (repeatable, comma-separated)")
-    p.add_argument("-f", "--forks", type=int, default=DEFAULT_FORKS, help=f"hosts scanned at once (default {DEFAULT_FORKS})")
+    p.add_argument("-f", "--forks", type=int, help=f"hosts scanned at once (default: ansible.cfg forks, else {DEFAULT_FORKS})")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help=f"per-host deadline in seconds (default {DEFAULT_TIMEOUT:g})")
-    p.add_argument("--connect-timeout", type=float, default=DEFAULT_CONNECT_TIMEOUT, help="connect timeout in seconds")
+    p.add_argument("--connect-timeout", type=float,
+                   help=f"connect timeout in seconds (default: ansible.cfg timeout, else {DEFAULT_CONNECT_TIMEOUT:g})")
     p.add_argument("--probe-timeout", type=float, default=5.0, help="collector's timeout per network probe (default 5)")
     p.add_argument("--retries", type=int, default=2, help="extra attempts after a transient connection error (default 2)")
     p.add_argument("--format", action="append", default=[], help=f"report formats, comma-separated: {', '.join(ALL_FORMATS)} or all")
@@ -80,19 +83,22 @@ def parse_formats(values: list[str]) -> tuple[str, ...]:
 
 
 def request_from(args: argparse.Namespace) -> ScanRequest:
-    if not args.inventory:
-        raise UsageError("no inventory given (use -i FILE)")
-    for name, value in (("--forks", args.forks), ("--timeout", args.timeout), ("--connect-timeout", args.connect_timeout)):
+    config = load_ansible_config()  # flags win over ANSIBLE_* and ansible.cfg, which win over umcheck's defaults
+    inventory = inventory_sources(args.inventory, config)
+    forks = args.forks if args.forks is not None else config.forks or DEFAULT_FORKS
+    connect_timeout = args.connect_timeout if args.connect_timeout is not None else float(
+        config.timeout or DEFAULT_CONNECT_TIMEOUT)
+    for name, value in (("--forks", forks), ("--timeout", args.timeout), ("--connect-timeout", connect_timeout)):
         if value <= 0:
             raise UsageError(f"{name} must be positive")
     if args.failed_rule and not known_selector(args.failed_rule):
         raise UsageError("--failed-rule: " + unknown_rule_message(args.failed_rule))
     return ScanRequest(
-        inventory=args.inventory,
+        inventory=inventory,
         limit=args.limit,
         selectors=tuple(selectors_from(args.rules)),
-        forks=args.forks,
-        timeouts=Timeouts(connect=args.connect_timeout, host=args.timeout, probe=args.probe_timeout),
+        forks=forks,
+        timeouts=Timeouts(connect=connect_timeout, host=args.timeout, probe=args.probe_timeout),
         retries=max(0, args.retries),
         max_output=args.max_output,
         formats=parse_formats(args.format),
@@ -105,6 +111,7 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
         failed_rule=args.failed_rule,
         extra_vars=parse_extra_vars(args.extra_vars),
         password=password_from(args),
+        vault=vault_from(args),
         verbosity=args.verbose - args.quiet,
         official=parse_scripts(args.script),
     )

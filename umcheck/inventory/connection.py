@@ -1,8 +1,10 @@
 """Typed connection settings, resolved from Ansible's connection variables when the inventory loads.
 
 The transports never read raw variables: they get a frozen ``ConnectionSettings`` whose values
-were checked at load time, so a bad port or a typo in a ``umcheck_*`` variable is reported with
-its file and line before any host is contacted. Alias rules and defaults follow ansible-core's
+were checked at load time, so a bad port is reported with its file and line before any host is
+contacted. Only the variables read here are rendered (``HostVars``); one that cannot be - an
+undefined reference, an unset environment variable - makes that host unusable (``DeferredProblem``),
+not the inventory. An unknown ``umcheck_*`` name is a warning with a did-you-mean. Alias rules and defaults follow ansible-core's
 winrm/psrp/ssh plugins (for each setting the *last* defined name of its alias list wins, e.g.
 ``ansible_winrm_port`` beats ``ansible_port``; winrm defaults to https on 5986). TLS
 certificates are validated unless a host turns that off.
@@ -11,15 +13,18 @@ certificates are validated unless a host turns that off.
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from umcheck.errors import InputError
 from umcheck.inventory.model import Origin
-from umcheck.inventory.templating import to_bool
+from umcheck.inventory.templating import RenderError, to_bool
+
+log = logging.getLogger("umcheck.inventory")
 
 CONNECTIONS = ("winrm", "psrp", "ssh", "local")
 _CONNECTION_ALIASES = {"smart": "ssh", "paramiko": "ssh", "paramiko_ssh": "ssh"}
@@ -85,10 +90,14 @@ class ConnectionSettings:
 
 
 class _Vars:
-    """Typed access to one host's variables; errors point at where the variable was written."""
+    """Typed access to one host's variables; errors point at where the variable was written.
 
-    def __init__(self, values: Mapping[str, Any], origins: Mapping[str, Origin], missing: Mapping[str, str]):
-        self.values, self.origins, self.missing = values, origins, missing
+    ``values`` may render on access (``HostVars``) and raise ``RenderError``; that makes the host
+    unusable, unless it is a password that cannot be resolved and one was given (``password_given``).
+    """
+
+    def __init__(self, values: Mapping[str, Any], origins: Mapping[str, Origin], password_given: bool = False):
+        self.values, self.origins, self.password_given = values, origins, password_given
 
     def fail(self, name: str, message: str) -> InputError:
         origin = self.origins.get(name, Origin(None))
@@ -97,10 +106,16 @@ class _Vars:
     def pick(self, *names: str) -> tuple[str | None, Any]:
         """The last of ``names`` that is defined wins (Ansible's alias rule)."""
         for name in reversed(names):
-            if name in self.missing:
-                raise DeferredProblem(f"{name} needs environment variable {self.missing[name]}, which is not set")
-            if name in self.values and self.values[name] is not None:
-                return name, self.values[name]
+            if name not in self.values:
+                continue
+            try:
+                value = self.values[name]
+            except RenderError as exc:
+                if name in _PASSWORD_VARS and exc.unresolved and self.password_given:
+                    continue  # the password given on the command line stands in
+                raise DeferredProblem(exc.describe(password=name in _PASSWORD_VARS)) from None
+            if value is not None:
+                return name, value
         return None, None
 
     def get(self, convert: Callable[[Any], Any], *names: str, default: Any = None) -> Any:
@@ -260,19 +275,14 @@ def _infer_os(connection: str, shell_type: str | None) -> str:
 
 
 def build_connection(name: str, values: Mapping[str, Any], origins: Mapping[str, Origin],
-                     missing: Mapping[str, str] | None = None, password: str | None = None) -> ConnectionSettings:
+                     password: str | None = None) -> ConnectionSettings:
     """Resolve one host's settings. Raises InputError (bad value) or DeferredProblem (unusable host).
 
-    ``password`` (from --ask-pass / --password-env) is used when the inventory sets none, or when
-    the inventory's password comes from an unset environment variable.
+    ``values`` is a plain mapping or the host's lazily rendered ``HostVars``. ``password`` (from
+    --ask-pass / --password-env) is used when the inventory sets none, or when the inventory's
+    password cannot be resolved (an unset environment variable, an undefined variable).
     """
-    missing = dict(missing or {})
-    if password is not None:  # an unresolvable password variable gives way to the given password
-        unresolved = [k for k in missing if k in _PASSWORD_VARS]
-        values = {k: v for k, v in values.items() if k not in unresolved}
-        for var in unresolved:
-            del missing[var]
-    v = _Vars(values, origins, missing)
+    v = _Vars(values, origins, password is not None)
     s: dict[str, Any] = {"name": name, "connection": _connection_type(v)}
     s["shell_type"] = v.get(lambda x: _text(x).strip().lower(), "ansible_shell_type")
     if s["connection"] == "winrm":
@@ -299,12 +309,32 @@ def build_connection(name: str, values: Mapping[str, Any], origins: Mapping[str,
     return ConnectionSettings(**s)
 
 
+def _unknown_umcheck_hint(key: str) -> str | None:
+    """" (did you mean umcheck_x?)" for an unknown ``umcheck_*`` name, None for any other name."""
+    if not key.startswith("umcheck_") or key in UMCHECK_VARS:
+        return None
+    close = difflib.get_close_matches(key, list(UMCHECK_VARS), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(UMCHECK_VARS)})"
+
+
 def check_umcheck_names(values: Mapping[str, Any], origins: Mapping[str, Origin]) -> None:
-    """Unknown ``umcheck_*`` variables are errors (a typo must not silently change nothing)."""
+    """Strict form for umcheck's own files (a playbook's ``vars``): an unknown name is an error."""
     for key in values:
-        if key.startswith("umcheck_") and key not in UMCHECK_VARS:
+        hint = _unknown_umcheck_hint(key)
+        if hint is not None:
             origin = origins.get(key, Origin(None))
-            close = difflib.get_close_matches(key, list(UMCHECK_VARS), n=1, cutoff=0.75)
-            hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(UMCHECK_VARS)})"
             raise InputError(f"unknown variable '{key}'{hint}", path=origin.path, line=origin.line)
+
+
+def warn_umcheck_names(layers: Iterable[tuple[Mapping[str, Any], Mapping[str, Origin]]]) -> None:
+    """Inventories: an unknown ``umcheck_*`` variable is ignored with a warning (Ansible ignores
+    unknown variables, but a typo must not pass silently) - once per name and origin, not per host."""
+    seen: set[tuple[str, Origin]] = set()
+    for values, origins in layers:
+        for key in values:
+            hint = _unknown_umcheck_hint(key)
+            origin = origins.get(key, Origin(None))
+            if hint is not None and (key, origin) not in seen:
+                seen.add((key, origin))
+                log.warning("%s: unknown variable '%s' is ignored%s", origin, key, hint)
 

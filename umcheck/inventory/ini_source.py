@@ -17,6 +17,7 @@ from typing import Any
 from umcheck.errors import InputError
 from umcheck.inventory.model import CycleError, InventoryData, Origin
 from umcheck.inventory.ranges import RangeError, expand_host_pattern
+from umcheck.inventory.vault.plaintext import DecryptedText, hide_strings
 
 _SECTION = re.compile(r"^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$")
 _GROUP_NAME = re.compile(r"^([^:\]\s]+)\s*(?:#.*)?$")
@@ -55,6 +56,7 @@ class IniInventoryReader:
         self.data = data
         self.path = path
         self.lineno = 0
+        self.decrypted = False
 
     def error(self, message: str, line: int | None = None) -> InputError:
         return InputError(message, path=self.path, line=line if line is not None else self.lineno)
@@ -63,6 +65,7 @@ class IniInventoryReader:
         return Origin(self.path, self.lineno)
 
     def read(self, text: str) -> None:
+        self.decrypted = isinstance(text, DecryptedText)  # a vault-encrypted file: its values stay masked
         group, state = "ungrouped", "hosts"
         # groups named in [x:vars] or [y:children] before being declared: name -> (line, parents)
         pending_vars: dict[str, int] = {}
@@ -130,9 +133,13 @@ class IniInventoryReader:
         if not key:
             raise self.error(f"missing variable name in '{line}'")
         try:
-            self.data.set_group_var(group, key, parse_ini_value(value), self.origin())
+            self.data.set_group_var(group, key, self._value(value), self.origin())
         except ValueError as exc:
             raise self.error(str(exc)) from None
+
+    def _value(self, text: str) -> Any:
+        value = parse_ini_value(text)
+        return hide_strings(value) if self.decrypted else value
 
     def _host_line(self, group: str, line: str) -> None:
         try:
@@ -154,7 +161,7 @@ class IniInventoryReader:
             key, value = token.split("=", 1)
             if not key:
                 raise self.error(f"missing variable name in '{token}'")
-            variables[key] = parse_ini_value(value)
+            variables[key] = self._value(value)
         for name in names:
             host = self.data.add_host(name, group, self.origin(), port)
             for key, value in variables.items():

@@ -1,10 +1,12 @@
 """The public inventory objects: ``load_inventory`` -> ``Inventory`` of frozen ``Host`` values.
 
-Loading does all the work up front - parse every source, merge variables with Ansible's
-precedence, render templates, check ``umcheck_*`` names and build each host's typed
-``ConnectionSettings`` - so that errors surface before the first connection. Only problems that
-matter solely for hosts actually used (an unset environment variable in a lookup, a connection
-type umcheck cannot speak) are kept on the host and raised when it is selected.
+Loading parses every source, merges variables with Ansible's precedence and builds each host's
+typed ``ConnectionSettings`` up front, so that malformed input surfaces before the first
+connection. Templates are rendered lazily, only for the variables a host's connection reads (as
+Ansible renders a value when it is used); ``Host.vars`` keeps them as written, like
+``ansible-inventory``. Problems that matter solely for hosts actually used (an undefined variable or
+unset environment variable in a connection setting, a connection type umcheck cannot speak) are
+kept on the host (``Host.problem``) and raised when it is selected.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from umcheck.inventory.connection import (
     ConnectionSettings,
     DeferredProblem,
     build_connection,
-    check_umcheck_names,
+    warn_umcheck_names,
 )
 from umcheck.inventory.model import HostEntry, InventoryData, Origin, VarLayer
 from umcheck.inventory.patterns import LOCALHOST_NAMES, PatternIndex, PatternMatcher
@@ -28,11 +30,12 @@ from umcheck.inventory.sources import load_source
 from umcheck.inventory.templating import TemplateRenderer
 from umcheck.inventory.variables import VariableResolver
 from umcheck.inventory.vars_files import vars_base_dir
+from umcheck.inventory.vault import VaultSecrets
 
 
 @dataclass(frozen=True, eq=False)
 class Host:
-    """One inventory host: merged and rendered variables, group names and connection settings."""
+    """One inventory host: merged variables as written (templates unrendered), groups and connection settings."""
 
     name: str
     vars: dict[str, Any]
@@ -122,11 +125,12 @@ def _check_name_clashes(data: InventoryData) -> None:
 
 def load_inventory(sources: str | PathLike[str] | Sequence[str | PathLike[str]],
                    extra_vars: Mapping[str, Any] | None = None, password: str | None = None,
-                   environ: Mapping[str, str] | None = None) -> Inventory:
+                   environ: Mapping[str, str] | None = None, vault: VaultSecrets | None = None) -> Inventory:
     """Load and merge inventory sources (files, directories, ``h1,h2`` lists) in the order given.
 
     ``extra_vars`` win over everything (like ``-e``); ``password`` is used for hosts whose
-    inventory sets none; ``environ`` replaces ``os.environ`` for ``lookup('env', ...)``.
+    inventory sets none; ``environ`` replaces ``os.environ`` for ``lookup('env', ...)``;
+    ``vault`` decrypts vault-encrypted files and ``!vault`` values (see ``load_vault_secrets``).
     Raises InputError (with file and line) for anything malformed.
     """
     if isinstance(sources, (str, PathLike)):
@@ -136,13 +140,12 @@ def load_inventory(sources: str | PathLike[str] | Sequence[str | PathLike[str]],
         raise UsageError("no inventory source given (use -i FILE)")
     data = InventoryData()
     for source in source_list:
-        load_source(data, source)
+        load_source(data, source, vault)
     data.reconcile()
     _check_name_clashes(data)
     base_dirs = [vars_base_dir(s) for s in source_list if Path(s).exists()]
-    resolver = VariableResolver(data, base_dirs, _extra_layer(extra_vars))
-    for layer in resolver.all_vars_layers():
-        check_umcheck_names(layer.values, layer.origins)
+    resolver = VariableResolver(data, base_dirs, _extra_layer(extra_vars), vault)
+    warn_umcheck_names((layer.values, layer.origins) for layer in resolver.all_vars_layers())
     renderer = TemplateRenderer(environ)
     hosts = {name: _build_host(entry, resolver, renderer, data, password) for name, entry in data.hosts.items()}
 
@@ -167,10 +170,10 @@ def _build_host(entry: HostEntry, resolver: VariableResolver, renderer: Template
         groups = tuple(sorted(data.host_group_names(entry) - {"all"}))
     magic = {"inventory_hostname": entry.name, "inventory_hostname_short": entry.name.split(".")[0],
              "group_names": list(groups)}
-    rendered = renderer.render_vars(merged.values, merged.origins, magic)
+    hostvars = renderer.host_vars(merged.values, merged.origins, magic)  # renders only what is read
     settings, problem = None, None
     try:
-        settings = build_connection(entry.name, rendered.values, merged.origins, rendered.missing, password)
+        settings = build_connection(entry.name, hostvars, merged.origins, password)
     except DeferredProblem as exc:
         problem = str(exc)
-    return Host(entry.name, rendered.values, groups, settings, problem, implicit)
+    return Host(entry.name, merged.values, groups, settings, problem, implicit)

@@ -1,7 +1,8 @@
 """``ansible-inventory``-shaped output: the ``--list`` JSON and the ``--graph`` tree.
 
-Same shape as Ansible's so existing tooling and habits carry over, with one difference: values
-are shown rendered (what umcheck will actually use) and secrets are masked by default.
+Same shape and values as Ansible's, so existing tooling and habits carry over: variables are
+shown as written (templates unrendered, null as null, like ``ansible-inventory``), except that
+secrets are masked by default. What umcheck will use is shown by ``inventory --connection``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from umcheck.inventory.model import Group, InventoryData
+from umcheck.inventory.vault.plaintext import conceal
+from umcheck.inventory.yaml_loader import UnsafeStr
 
 if TYPE_CHECKING:
     from umcheck.inventory.inventory import Host
@@ -32,8 +35,21 @@ def mask_secrets(values: Any) -> Any:
     return values
 
 
-def host_vars(host: Host, mask: bool) -> dict[str, Any]:
-    return mask_secrets(dict(host.vars)) if mask else dict(host.vars)
+def mark_unsafe(value: Any) -> Any:
+    """``!unsafe`` text as ``ansible-inventory --list`` shows it (``--host`` shows it plain)."""
+    if isinstance(value, UnsafeStr):
+        return {"__ansible_unsafe": str(value)}
+    if isinstance(value, dict):
+        return {k: mark_unsafe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mark_unsafe(v) for v in value]
+    return value
+
+
+def host_vars(host: Host, mask: bool, tag_unsafe: bool = True) -> dict[str, Any]:
+    values = conceal(dict(host.vars))  # vaulted values never show, not even with mask=False
+    values = mark_unsafe(values) if tag_unsafe else values
+    return mask_secrets(values) if mask else values
 
 
 def list_json(data: InventoryData, hosts: Iterable[Host], mask: bool) -> dict[str, Any]:

@@ -4,10 +4,11 @@
 the written order), globs and ``~regex`` (prefix match) over group and host names, subscripts
 ``g[0]``, ``g[-1]``, ``g[1:3]`` (inclusive) and ``@file`` (one pattern per line, as in retry files).
 
-Deliberate difference: Ansible drops an item that matches nothing with a warning, so a typo in
-``!retired`` silently scans the retired hosts. umcheck raises ``UsageError`` for such an item and
-for a pattern that selects no host at all. Only ``@file`` lines are lenient (a host that has
-left the inventory since the retry file was written is skipped).
+As in Ansible, an item that names no group or host is dropped with a warning (once per item)
+and the rest of the pattern is used; only a selection that ends up with no host at all is an
+error (``UsageError``). ``localhost``, ``127.0.0.1`` and ``::1`` name an implicit local host when
+the inventory does not define them - by that exact name only, never through ``all`` or a glob -
+and, like Ansible's single implicit host object, all three are the same host within one inventory.
 """
 
 from __future__ import annotations
@@ -71,12 +72,13 @@ class PatternMatcher:
     def __init__(self, index: PatternIndex) -> None:
         self.index = index
         self._host_set = set(index.host_names)
-        self._cache: dict[str, list[str] | None] = {}
+        self._cache: dict[str, list[str]] = {}
+        self._localhost: str | None = None  # the implicit host's name: the first implicit name matched
 
     def select(self, pattern: str | Sequence[str], limit: str | None = None) -> list[str]:
         """Host names matched by ``pattern`` (intersected with ``limit``), in inventory order of the union.
 
-        Raises UsageError for bad syntax, an item naming nothing, or an empty result.
+        Raises UsageError for bad syntax or an empty result; an item naming nothing only warns.
         """
         text = pattern if isinstance(pattern, str) else ",".join(pattern)
         names = self.evaluate(self._items(text))
@@ -89,54 +91,46 @@ class PatternMatcher:
             raise UsageError(f"pattern '{text}' matches no hosts")
         return names
 
-    def _items(self, text: str) -> list[tuple[str, bool]]:
-        """Items with a flag telling whether an empty match is tolerated (``@file`` lines)."""
-        items: list[tuple[str, bool]] = []
+    def _items(self, text: str) -> list[str]:
+        """Pattern items, ``@file`` arguments replaced by the file's lines."""
+        items: list[str] = []
         for item in split_pattern(text):
             if item.startswith("@"):
-                items.extend((line, True) for line in _read_pattern_file(item[1:]))
+                items.extend(_read_pattern_file(item[1:]))
             else:
-                items.append((item, False))
+                items.append(item)
         if not items:
             raise UsageError(f"empty host pattern '{text}'")
         return items
 
-    def evaluate(self, items: list[tuple[str, bool]]) -> list[str]:
-        unions = [i for i in items if i[0][0] not in "!&"]
-        intersections = [i for i in items if i[0][0] == "&"]
-        exclusions = [i for i in items if i[0][0] == "!"]
-        if not unions:
-            unions = [("all", False)]
+    def evaluate(self, items: list[str]) -> list[str]:
+        unions = [i for i in items if i[0] not in "!&"] or ["all"]
+        intersections = [i for i in items if i[0] == "&"]
+        exclusions = [i for i in items if i[0] == "!"]
         result: list[str] = []
         seen: set[str] = set()
-        for item, lenient in unions:
-            for name in [item] if item in self._host_set else self._match(item, lenient):
+        for item in unions:
+            for name in [item] if item in self._host_set else self._match(item):
                 if name not in seen:
                     seen.add(name)
                     result.append(name)
-        for item, lenient in intersections:
-            keep = set(self._match(item[1:], lenient))
+        for item in intersections:
+            keep = set(self._match(item[1:]))
             result = [n for n in result if n in keep]
-        for item, lenient in exclusions:
-            drop = set(self._match(item[1:], lenient))
+        for item in exclusions:
+            drop = set(self._match(item[1:]))
             result = [n for n in result if n not in drop]
         return result
 
-    def _match(self, item: str, lenient: bool) -> list[str]:
+    def _match(self, item: str) -> list[str]:
         if not item:
             raise UsageError("empty item in host pattern (a lone '&' or '!')")
         if item not in self._cache:
             self._cache[item] = self._enumerate(item)
-        found = self._cache[item]
-        if found is None:
-            if lenient:
-                log.warning("pattern file entry '%s' matches no group or host; skipped", item)
-                return []
-            raise UsageError(f"pattern '{item}' matches no group or host in the inventory")
-        return found
+        return self._cache[item]
 
-    def _enumerate(self, item: str) -> list[str] | None:
-        """Hosts for one item; None when it names nothing at all (a likely typo)."""
+    def _enumerate(self, item: str) -> list[str]:
+        """Hosts for one item; an item naming nothing at all (a likely typo) warns, as in Ansible."""
         expr, subscript = _split_subscript(item)
         matcher = _compile(expr)
         groups = [g for g in self.index.group_names if matcher(g)]
@@ -146,9 +140,11 @@ class PatternMatcher:
         if not groups or expr.startswith("~") or any(c in expr for c in _GLOB_CHARS):
             results.extend(h for h in self.index.host_names if matcher(h))
         if not results and expr in self.index.implicit_hosts:
-            results.append(expr)
+            self._localhost = self._localhost or expr
+            results.append(self._localhost)
         if not results and not groups and expr != "all":
-            return None
+            log.warning("could not match host pattern '%s'; ignoring it", expr)
+            return []
         return _apply_subscript(results, subscript)
 
 

@@ -1,17 +1,19 @@
-"""Rendering Jinja2 templates in inventory variables: ``lookup('env', ...)`` and variable references.
+"""Rendering Jinja2 templates in inventory variables, lazily, per host, as Ansible does.
 
-Secrets stay out of inventory files by writing ``"{{ lookup('env', 'UMCHECK_WIN_PASSWORD') }}"``.
-Templates run in a sandboxed environment built once per inventory; variables are rendered
-in dependency order so ``"{{ base_domain }}"`` works whatever the layer it comes from. A lookup
-of an unset environment variable does not fail the whole inventory: the affected variables are
-reported back as *missing* and only the hosts that get selected have to have them.
+A variable is rendered when umcheck reads it for one host (``HostVars[name]``), never up front:
+``ansible_python_interpreter: "{{ ansible_playbook_python }}"`` or a password defined only at run
+time costs nothing until something needs it. umcheck reads only a host's connection and
+``umcheck_*`` variables, so an undefined reference elsewhere never matters, and one there is that
+host's problem (``RenderError``, one line naming the variable, where it was written and how to
+supply it), not the inventory's. Templates run in one sandboxed environment per inventory;
+references to other variables are rendered on demand, whatever the layer they come from.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -19,7 +21,6 @@ import jinja2
 from jinja2 import meta
 from jinja2.sandbox import SandboxedEnvironment
 
-from umcheck.errors import InputError
 from umcheck.inventory.model import Origin
 from umcheck.inventory.yaml_loader import UnsafeStr
 
@@ -51,12 +52,41 @@ def is_template(value: Any) -> bool:
         "{{" in value or "{%" in value or "{#" in value)
 
 
-@dataclass
-class Rendered:
-    """Result of rendering one host's variables."""
+class RenderError(Exception):
+    """One variable of one host cannot be rendered; only a problem where umcheck uses the value."""
 
-    values: dict[str, Any]
-    missing: dict[str, str] = field(default_factory=dict)  # var -> unset environment variable name
+    def __init__(self, var: str, origin: Origin | None, *, undefined: str | None = None, env: str | None = None,
+                 detail: str = "", via: tuple[str, ...] = ()) -> None:
+        self.var, self.origin, self.via = var, origin, via
+        self.undefined, self.env, self.detail = undefined, env, detail
+        super().__init__(self.describe())
+
+    @property
+    def unresolved(self) -> bool:
+        """A value is merely missing (not wrong), so a password given on the command line may stand in."""
+        return self.undefined is not None or self.env is not None
+
+    def rebased(self, var: str) -> RenderError:
+        """The same failure as seen from ``var``, whose template uses the variable that failed."""
+        return RenderError(var, self.origin, undefined=self.undefined, env=self.env, detail=self.detail,
+                           via=(self.var, *self.via))
+
+    def describe(self, password: bool = False) -> str:
+        """One line: what failed, where it was written and what to do (``password``: mention -k/--password-env)."""
+        where = str(self.origin) if self.origin is not None else ""
+        if self.via:
+            where = " -> ".join(self.via) + (f" at {where}" if where else "")
+            where = f"via {where}"
+        where = f" ({where})" if where else ""
+        alternative = " or give the password with --password-env NAME / -k" if password else ""
+        if self.undefined is not None:
+            return (f"{self.var} refers to undefined variable '{self.undefined}'{where}; pass -e {self.undefined}=..."
+                    f"{',' if password else ' or'} define it in the inventory (a vault-encrypted vars file for "
+                    f"secrets){alternative}")
+        if self.env is not None:
+            fix = f"; set it{alternative}" if password else ""
+            return f"{self.var} needs environment variable {self.env}, which is not set{where}{fix}"
+        return f"{self.var} cannot be rendered{where}: {self.detail}"
 
 
 class TemplateRenderer:
@@ -87,71 +117,97 @@ class TemplateRenderer:
         ast = self.env.parse(source)
         return self.env.from_string(ast), frozenset(meta.find_undeclared_variables(ast))
 
-    def render_vars(self, raw: Mapping[str, Any], origins: Mapping[str, Origin],
-                    magic: Mapping[str, Any]) -> Rendered:
-        """Render every template in ``raw``; errors name the origin of the offending variable."""
-        done: dict[str, Any] = {}
-        missing: dict[str, str] = {}
-        active: list[str] = []
+    def compile(self, source: str) -> tuple[jinja2.Template, frozenset[str]]:
+        """The compiled template and the names it refers to (cached: hosts share their templates)."""
+        return self._compile(source)
 
-        def resolve(name: str) -> None:
-            if name in done or name in missing or name not in raw:
-                return
-            if name in active:
-                cycle = " -> ".join([*active[active.index(name):], name])
-                raise InputError(f"variables refer to each other in a loop: {cycle}",
-                                 path=_path(origins, name), line=_line(origins, name))
-            active.append(name)
-            try:
-                done[name] = self._render_value(name, raw[name], resolve, done, missing, origins, magic)
-            except MissingEnvError as exc:
-                missing[name] = exc.name
-                done.pop(name, None)
-            finally:
-                active.pop()
+    def host_vars(self, raw: Mapping[str, Any], origins: Mapping[str, Origin], magic: Mapping[str, Any]) -> HostVars:
+        return HostVars(self, raw, origins, magic)
 
-        for key in raw:
-            resolve(key)
-        values = {k: (done[k] if k in done else raw[k]) for k in raw}
-        return Rendered(values, missing)
 
-    def _render_value(self, name: str, value: Any, resolve: Any, done: dict[str, Any],
-                      missing: dict[str, str], origins: Mapping[str, Origin], magic: Mapping[str, Any]) -> Any:
+_UNDEFINED_NAME = re.compile(r"'(.+)' is undefined")
+
+
+class HostVars(Mapping[str, Any]):
+    """One host's variables; each is rendered the first time it is read and then remembered.
+
+    Reading raises ``RenderError`` when the value cannot be rendered for this host. Magic
+    variables (``inventory_hostname`` ...) can be referred to but are not items.
+    """
+
+    def __init__(self, renderer: TemplateRenderer, raw: Mapping[str, Any], origins: Mapping[str, Origin],
+                 magic: Mapping[str, Any]) -> None:
+        self._renderer, self._raw, self._origins, self._magic = renderer, raw, origins, magic
+        self._done: dict[str, Any] = {}
+        self._failed: dict[str, RenderError] = {}
+        self._active: list[str] = []
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self._done:
+            return self._done[name]
+        if name in self._failed:
+            raise self._failed[name]
+        value = self._raw[name]  # KeyError for an unknown name, as a Mapping should
+        if name in self._active:
+            cycle = " -> ".join([*self._active[self._active.index(name):], name])
+            raise self._error(name, detail=f"variables refer to each other in a loop: {cycle}")
+        self._active.append(name)
+        try:
+            self._done[name] = self._render(name, value)
+        except RenderError as exc:
+            self._failed[name] = exc
+            raise
+        finally:
+            self._active.pop()
+        return self._done[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+    def _error(self, name: str, **kw: Any) -> RenderError:
+        return RenderError(name, self._origins.get(name), **kw)
+
+    def _render(self, name: str, value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: self._render_value(name, v, resolve, done, missing, origins, magic) for k, v in value.items()}
+            return {k: self._render(name, v) for k, v in value.items()}
         if isinstance(value, list):
-            return [self._render_value(name, v, resolve, done, missing, origins, magic) for v in value]
+            return [self._render(name, v) for v in value]
         if not is_template(value):
             return value
         try:
-            template, names = self._compile(value)
+            template, refs = self._renderer.compile(value)
         except jinja2.TemplateSyntaxError as exc:
-            raise InputError(f"template error in '{name}': {exc.message}", path=_path(origins, name),
-                             line=_line(origins, name)) from None
-        context: dict[str, Any] = dict(magic)
-        for ref in names:
-            resolve(ref)
-            if ref in missing:
-                raise MissingEnvError(missing[ref])
-            if ref in done:
-                context[ref] = done[ref]
+            raise self._error(name, detail=f"template error: {exc.message}") from None
+        context: dict[str, Any] = dict(self._magic)
+        why: dict[str, RenderError] = {}  # undefined name -> the failure of the variable that needed it
+        for ref in refs:
+            if ref not in self._raw:
+                continue  # magic, a Jinja global or undefined: Jinja decides (``| default`` works)
+            try:
+                context[ref] = self[ref]
+            except RenderError as exc:
+                if exc.undefined is None:
+                    raise exc.rebased(name) from None
+                context[ref] = self._renderer.env.undefined(name=exc.undefined)
+                why[exc.undefined] = exc
         try:
             return template.render(context)
-        except MissingEnvError:
-            raise
+        except MissingEnvError as exc:
+            raise self._error(name, env=exc.name) from None
+        except jinja2.UndefinedError as exc:
+            match = _UNDEFINED_NAME.fullmatch(exc.message or "")
+            if match and match.group(1) in why:
+                raise why[match.group(1)].rebased(name) from None
+            if match:
+                raise self._error(name, undefined=match.group(1)) from None
+            raise self._error(name, detail=str(exc.message or exc)) from None
         except jinja2.TemplateError as exc:
-            raise InputError(f"cannot render '{name}': {exc.message or exc}", path=_path(origins, name),
-                             line=_line(origins, name)) from None
+            raise self._error(name, detail=str(exc.message or exc)) from None
         except (ValueError, TypeError, ArithmeticError) as exc:
-            raise InputError(f"cannot render '{name}': {exc}", path=_path(origins, name),
-                             line=_line(origins, name)) from None
-
-
-def _path(origins: Mapping[str, Origin], name: str) -> str | None:
-    origin = origins.get(name)
-    return origin.path if origin else None
-
-
-def _line(origins: Mapping[str, Origin], name: str) -> int | None:
-    origin = origins.get(name)
-    return origin.line if origin else None
+            raise self._error(name, detail=str(exc)) from None

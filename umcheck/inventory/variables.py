@@ -12,19 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from umcheck.inventory.model import Group, HostEntry, InventoryData, VarLayer
 from umcheck.inventory.vars_files import VarsFileCache
+
+if TYPE_CHECKING:
+    from umcheck.inventory.vault import VaultSecrets
 
 
 class VariableResolver:
     """Computes the merged (unrendered) variables of hosts; reuses depth and file caches."""
 
-    def __init__(self, data: InventoryData, base_dirs: Iterable[Path], extra_vars: VarLayer | None = None):
+    def __init__(self, data: InventoryData, base_dirs: Iterable[Path], extra_vars: VarLayer | None = None,
+                 vault: VaultSecrets | None = None):
         self.data = data
         self.base_dirs = list(base_dirs)  # not deduplicated: order of -i sources matters
         self.extra_vars = extra_vars or VarLayer()
-        self.files = VarsFileCache()
+        self.files = VarsFileCache(vault)
         self._depths = data.depths()
         self._group_layers: dict[tuple[str, ...], VarLayer] = {}
 

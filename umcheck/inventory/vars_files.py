@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from umcheck.errors import InputError
 from umcheck.inventory.model import Origin, VarLayer
 from umcheck.inventory.yaml_loader import MarkedDict, load_yaml_file
+
+if TYPE_CHECKING:
+    from umcheck.inventory.vault import VaultSecrets
 
 _EXTENSIONS = ("", ".yml", ".yaml", ".json")
 
@@ -55,8 +59,9 @@ def find_vars_files(vars_dir: Path, name: str) -> list[Path]:
 class VarsFileCache:
     """Parses each vars file at most once and returns it as a ``VarLayer``."""
 
-    def __init__(self) -> None:
+    def __init__(self, vault: VaultSecrets | None = None) -> None:
         self._layers: dict[Path, VarLayer] = {}
+        self.vault = vault  # decrypts vault-encrypted files and !vault values
 
     def layer_for(self, base_dir: Path, kind: str, name: str) -> VarLayer | None:
         vars_dir = base_dir / kind
@@ -74,7 +79,7 @@ class VarsFileCache:
         cached = self._layers.get(path)
         if cached is not None:
             return cached
-        data = load_yaml_file(path)
+        data = load_yaml_file(path, self.vault)
         layer = VarLayer()
         if data is not None:
             if not isinstance(data, dict):

@@ -2,19 +2,22 @@
 
 Inventories and playbooks are user input: an error has to name the file and line. PyYAML drops
 node marks once objects are built, so mappings are built as ``MarkedDict`` which keeps the line
-of the mapping and of each key. Vault data is refused here, at the line it appears, because
-umcheck has no vault password handling (secrets come from environment lookups instead).
+of the mapping and of each key. ``!vault`` values and vault-encrypted files are decrypted here
+with the ``VaultSecrets`` given (see ``umcheck.inventory.vault``), errors naming their line.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from umcheck.errors import InputError
+
+if TYPE_CHECKING:
+    from umcheck.inventory.vault import VaultSecrets
 
 log = logging.getLogger("umcheck.inventory")
 
@@ -24,7 +27,8 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _BaseLoader = yaml.SafeLoader
 
 VAULT_HEADER = "$ANSIBLE_VAULT"
-VAULT_HINT = "vault-encrypted values are not supported; use \"{{ lookup('env', 'NAME') }}\" instead"
+VAULT_HINT = ("this looks like vault-encrypted data without its tag; write 'NAME: !vault |' and the "
+              "encrypted lines indented below it")
 
 
 class MarkedDict(dict):
@@ -61,9 +65,10 @@ def _check_vault_text(value: str, path: str, line: int) -> None:
 
 
 class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """SafeLoader that builds MarkedDicts, keeps dates as text and rejects vault data."""
+    """SafeLoader that builds MarkedDicts, keeps dates as text and decrypts ``!vault`` values."""
 
     source_path = "<string>"
+    vault: VaultSecrets | None = None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> MarkedDict:  # type: ignore[override]
         self.flatten_mapping(node)  # resolves '<<' merge keys as SafeLoader does
@@ -105,8 +110,11 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     def construct_as_text(self, node: yaml.ScalarNode) -> str:
         return str(self.construct_scalar(node))
 
-    def construct_vault(self, node: yaml.Node) -> None:
-        raise InputError(VAULT_HINT, path=self.source_path, line=node.start_mark.line + 1)
+    def construct_vault(self, node: yaml.Node) -> str:
+        line = node.start_mark.line + 1
+        if not isinstance(node, yaml.ScalarNode):
+            raise InputError("!vault must tag the encrypted text (NAME: !vault |)", path=self.source_path, line=line)
+        return _vault().decrypt_value(self.construct_scalar(node), self.vault, self.source_path, line)
 
     def construct_unsafe(self, node: yaml.Node) -> Any:
         if isinstance(node, yaml.ScalarNode):
@@ -124,15 +132,15 @@ _LineLoader.add_constructor("!vault", _LineLoader.construct_vault)
 _LineLoader.add_constructor("!unsafe", _LineLoader.construct_unsafe)
 
 
-def load_yaml_text(text: str, path: str) -> Any:
+def load_yaml_text(text: str, path: str, vault: VaultSecrets | None = None) -> Any:
     """Parse one YAML document; any problem becomes an InputError naming ``path`` and the line."""
     if text.lstrip().startswith(VAULT_HEADER):
-        raise InputError("vault-encrypted files are not supported; keep secrets in environment "
-                         "variables and use \"{{ lookup('env', 'NAME') }}\"", path=path, line=1)
-    loader = _LineLoader(text)
+        text = _vault().decrypt_file(text, vault, path)
+    loader = _LineLoader(str(text))  # libyaml wants a plain str, not a DecryptedText
     loader.source_path = path
+    loader.vault = vault
     try:
-        return loader.get_single_data()
+        return _vault().hide_if_decrypted(text, loader.get_single_data())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -154,5 +162,19 @@ def read_text(path: Path | str) -> str:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
 
 
-def load_yaml_file(path: Path | str) -> Any:
-    return load_yaml_text(read_text(path), str(path))
+def _vault() -> Any:
+    """``umcheck.inventory.vault.decrypt``, imported when first used: it builds on UnsafeStr above."""
+    from umcheck.inventory.vault import decrypt
+
+    return decrypt
+
+
+def read_maybe_vaulted(path: Path | str, vault: VaultSecrets | None) -> str:
+    """``read_text``, decrypting a vault-encrypted file (Ansible accepts one wherever it reads YAML or INI).
+    The result of a decryption is a ``DecryptedText``: values ``load_yaml_text`` parses from it stay masked."""
+    text = read_text(path)
+    return _vault().decrypt_file(text, vault, str(path)) if text.lstrip().startswith(VAULT_HEADER) else text
+
+
+def load_yaml_file(path: Path | str, vault: VaultSecrets | None = None) -> Any:
+    return load_yaml_text(read_text(path), str(path), vault)  # load_yaml_text decrypts a vaulted file

@@ -3,7 +3,9 @@
 Each case directory holds inventory sources, ``sources.txt`` (one ``-i`` argument per line,
 relative to the case) and ``patterns.yml`` (a list of ``{pattern, limit?}``). This script runs
 ``ansible-inventory --list`` / ``--graph`` and ``ansible --list-hosts`` and writes
-``expected_list.json``, ``expected_graph.txt`` and the ``hosts`` of every pattern entry.
+``expected_list.json``, ``expected_graph.txt`` and the ``hosts`` of every pattern entry, plus its
+``unmatched`` items (those Ansible warns "Could not match supplied host pattern" about) if any.
+An optional ``vault_ids.txt`` lists the case's vault passwords (``[LABEL@]FILE``, one a line).
 
 ansible-core is NOT a umcheck dependency; install it in a throw-away venv:
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +28,7 @@ from pathlib import Path
 import yaml
 
 HERE = Path(__file__).resolve().parent
+UNMATCHED = re.compile(r"\[WARNING\]: Could not match supplied host pattern, ignoring: (.*)")
 
 
 def ansible_env() -> dict[str, str]:
@@ -50,10 +54,20 @@ def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=cwd, env=ansible_env(), capture_output=True, text=True, timeout=300)
 
 
+def case_vault_ids(case: Path) -> list[str]:
+    """``vault_ids.txt`` (optional): one ``[LABEL@]FILE`` per line, FILE relative to the case."""
+    file = case / "vault_ids.txt"
+    lines = [line.strip() for line in file.read_text().splitlines() if line.strip()] if file.exists() else []
+    return [f"{label}{'@' if sep else ''}{case / source}" for label, sep, source in (
+        line.rpartition("@") for line in lines)]
+
+
 def inventory_args(case: Path) -> list[str]:
     args: list[str] = []
     for source in case_sources(case):
         args += ["-i", str(case / source)]
+    for vault_id in case_vault_ids(case):
+        args += ["--vault-id", vault_id]
     return args
 
 
@@ -81,17 +95,19 @@ def ansible_graph(bin_dir: Path, case: Path) -> str:
     return proc.stdout.rstrip("\n") + "\n"
 
 
-def ansible_hosts(bin_dir: Path, case: Path, pattern: str, limit: str | None) -> list[str]:
-    """Hosts Ansible lists; [] when it matches nothing (Ansible warns, umcheck raises)."""
+def ansible_hosts(bin_dir: Path, case: Path, pattern: str, limit: str | None) -> tuple[list[str], list[str]]:
+    """Hosts Ansible lists ([] when it matches nothing: Ansible warns, umcheck raises) and the
+    pattern items it could not match (it warns and ignores them, and so does umcheck)."""
     cmd = [str(bin_dir / "ansible"), *inventory_args(case), "--list-hosts", pattern]
     if limit is not None:
         cmd += ["--limit", limit]
     proc = run(cmd, case)
+    unmatched = list(dict.fromkeys(m.group(1).strip() for m in UNMATCHED.finditer(proc.stderr)))
     lines = proc.stdout.splitlines()
     header = next((i for i, line in enumerate(lines) if line.strip().startswith("hosts (")), None)
     if header is None:
-        return []
-    return [line.strip() for line in lines[header + 1:] if line.startswith("    ")]
+        return [], unmatched
+    return [line.strip() for line in lines[header + 1:] if line.startswith("    ")], unmatched
 
 
 def regenerate(bin_dir: Path, case: Path) -> None:
@@ -101,7 +117,10 @@ def regenerate(bin_dir: Path, case: Path) -> None:
     if patterns_file.exists():
         entries = yaml.safe_load(patterns_file.read_text()) or []
         for entry in entries:
-            entry["hosts"] = ansible_hosts(bin_dir, case, entry["pattern"], entry.get("limit"))
+            entry["hosts"], unmatched = ansible_hosts(bin_dir, case, entry["pattern"], entry.get("limit"))
+            entry.pop("unmatched", None)
+            if unmatched:
+                entry["unmatched"] = unmatched
         patterns_file.write_text(yaml.safe_dump(entries, sort_keys=False, default_flow_style=False))
     print(f"recorded {case.name}")
 

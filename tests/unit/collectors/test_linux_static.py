@@ -20,8 +20,11 @@ SOURCE = script_text("linux.py")
 
 
 def _vermin(path: Path) -> subprocess.CompletedProcess:
-    exe = shutil.which("vermin") or sys.executable
-    cmd = [exe] if exe != sys.executable else [exe, "-m", "vermin"]
+    # vermin has no __main__: use its script, beside this Python (a venv not on PATH) or on PATH.
+    beside = Path(sys.executable).parent / "vermin"
+    exe = str(beside) if beside.exists() else shutil.which("vermin")
+    assert exe, "vermin is not installed (pip install -e '.[test]')"
+    cmd = [exe]
     return subprocess.run(
         [*cmd, "--no-tips", "-t=3.6-", "--violations", str(path)],
         capture_output=True,

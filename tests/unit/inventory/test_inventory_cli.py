@@ -62,14 +62,16 @@ def test_connection_view_reports_unusable_hosts(capsys, monkeypatch) -> None:
     code, out, _ = run(capsys, "-i", str(REPO / "inventory"), "--connection", "hrw01*:pgdb01*")
     assert code == 0
     assert "hrw01.corp.example: not usable: ansible_password needs environment variable UMCHECK_WIN_PASSWORD" in out
-    assert "ConnectionSettings(name='pgdb01.corp.example', host='192.0.2.61', connection='ssh', port=2222" in out
+    assert "pgdb01.corp.example:\n  connection             ssh\n" in out
+    assert "  endpoint               ssh://192.0.2.61:2222\n" in out and "ConnectionSettings(" not in out
 
 
 def test_password_env(capsys, monkeypatch) -> None:
     monkeypatch.delenv("UMCHECK_WIN_PASSWORD", raising=False)
     monkeypatch.setenv("MY_PW", "fromenv")
     code, out, _ = run(capsys, "-i", str(REPO / "inventory"), "--connection", "hrw01*", "--password-env", "MY_PW")
-    assert code == 0 and "connection='winrm'" in out and "fromenv" not in out
+    assert code == 0 and "  connection " in out and "winrm" in out and "fromenv" not in out
+    assert "password                    set" in out
     code, _, err = run(capsys, "-i", str(REPO / "inventory"), "--password-env", "NOT_SET_ANYWHERE")
     assert code == 2 and "NOT_SET_ANYWHERE" in err
 
@@ -79,11 +81,9 @@ def test_password_env(capsys, monkeypatch) -> None:
     ({"h.ini": "[web\nh1\n"}, ["--list"], "h.ini:"),
     ({"h.yml": "a:\n  children:\n    b:\n      children:\n        a:\n"}, ["--list"], "creates a cycle"),
     ({"h.ini": "[g]\nh[5:x]\n"}, ["--list"], "h.ini:2: host range"),
-    ({"h.yml": "g:\n  hosts:\n    h1:\n"}, ["--limit", "nosuchgroup"], "pattern 'nosuchgroup' matches no group"),
     ({"h.yml": "g:\n  hosts:\n    h1: {umcheck_os: windos}\n"}, ["--list"], "h.yml:3: umcheck_os"),
-    ({"h.yml": "g:\n  hosts:\n    h1: {umcheck_cloudd: public}\n"}, ["--list"], "h.yml:3: unknown variable"),
     ({"h.yml": "g:\n  vars:\n    ansible_password: !vault |\n      $ANSIBLE_VAULT;1.1;AES256\n"},
-     ["--list"], "h.yml:3: vault-encrypted values are not supported"),
+     ["--list"], "h.yml:3: vault-encrypted value, but no vault password was given"),
     ({"h.yml": "g:\n  hosts:\n    h1:\n"}, ["--host", "h9"], "host 'h9' is not in the inventory"),
     ({"h.yml": "g:\n  hosts:\n    h1:\n"}, ["--graph", "nogroup"], "'nogroup' is not a group name"),
 ])
@@ -97,3 +97,40 @@ def test_bad_input_exits_2_with_one_line(capsys, tmp_path: Path, files, argv, me
     assert err.count("\n") == 1 and err.startswith("umcheck: error: ")
     assert message in err
     assert "Traceback" not in err
+
+
+def test_unmatched_pattern_part_warns_once_and_the_rest_is_used(capsys, tmp_path: Path) -> None:
+    (tmp_path / "h.ini").write_text("[db]\ndb1\n[web]\nweb1\n")
+    code, out, err = run(capsys, "-i", str(tmp_path / "h.ini"), "--graph", "--limit", "nosuchgroup:db:!nosuchgroup")
+    assert code == 0 and "db1" in out and "web1" not in out
+    assert err == "umcheck: warning: could not match host pattern 'nosuchgroup'; ignoring it\n"
+
+
+def test_selection_matching_nothing_warns_then_fails(capsys, tmp_path: Path) -> None:
+    (tmp_path / "h.yml").write_text("g:\n  hosts:\n    h1:\n")
+    code, out, err = run(capsys, "-i", str(tmp_path / "h.yml"), "--limit", "nosuchgroup")
+    assert code == 2 and out == ""
+    assert err.splitlines() == ["umcheck: warning: could not match host pattern 'nosuchgroup'; ignoring it",
+                                "umcheck: error: pattern 'all' with --limit 'nosuchgroup' matches no hosts"]
+
+
+def test_unknown_umcheck_variable_warns_once_with_did_you_mean(capsys, tmp_path: Path) -> None:
+    hosts = "".join(f"    h{i}:\n" for i in range(50))
+    (tmp_path / "h.yml").write_text(f"g:\n  vars:\n    umcheck_cloudd: public\n  hosts:\n{hosts}")
+    code, out, err = run(capsys, "-i", str(tmp_path / "h.yml"), "--list")
+    assert code == 0 and len(json.loads(out)["g"]["hosts"]) == 50
+    assert err == (f"umcheck: warning: {tmp_path / 'h.yml'}:3: unknown variable 'umcheck_cloudd' is ignored "
+                   "(did you mean umcheck_cloud?)\n")
+
+
+def test_undefined_connection_variable_is_that_hosts_problem(capsys, tmp_path: Path) -> None:
+    (tmp_path / "windows.ini").write_text("[windows]\nw1\nw2 ansible_password=\"{{ vault_winrm_password }}\"\n"
+                                          "[windows:vars]\nansible_connection=winrm\nansible_password=plain\n")
+    code, out, err = run(capsys, "-i", str(tmp_path / "windows.ini"), "--connection", "windows")
+    assert code == 0 and err == ""
+    assert (f"w2: not usable: ansible_password refers to undefined variable 'vault_winrm_password' "
+            f"({tmp_path / 'windows.ini'}:3); pass -e vault_winrm_password=...,") in out
+    assert "--password-env NAME" in out and "plain" not in out
+    code, out, _ = run(capsys, "-i", str(tmp_path / "windows.ini"), "--connection", "w2", "-e",
+                       "vault_winrm_password=from-e")
+    assert code == 0 and "not usable" not in out and "from-e" not in out

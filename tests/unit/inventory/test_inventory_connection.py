@@ -157,3 +157,59 @@ def test_certificate_auth_files() -> None:
     assert (c.cert_pem, c.cert_key_pem) == ("/c.pem", "/k.pem")
     p = conn(ansible_connection="psrp", ansible_psrp_certificate_pem="/c2.pem", ansible_psrp_certificate_key_pem="/k2.pem")
     assert (p.cert_pem, p.cert_key_pem) == ("/c2.pem", "/k2.pem")
+
+
+TEN_HOSTS = "windows:\n  hosts:\n" + "".join(f"    w{i:02d}:\n" for i in range(1, 10)) + """\
+    w10:
+      ansible_password: '{{ vault_winrm_password }}'
+  vars:
+    ansible_connection: winrm
+    ansible_user: admin
+    ansible_password: "{{ lookup('env', 'WIN_PW') }}"
+    ansible_python_interpreter: '{{ ansible_playbook_python }}'
+    unrelated: '{{ nothing_defines_this }}'
+"""
+
+
+def test_undefined_connection_variable_is_one_hosts_problem(write) -> None:
+    root = write({"h.yml": TEN_HOSTS})
+    inv = load_inventory([str(root / "h.yml")], environ={"WIN_PW": "pw"})
+    hosts = inv.select("all", check_usable=False)
+    assert len(hosts) == 10
+    assert [h.name for h in hosts if h.problem] == ["w10"]
+    assert all(h.connection.password == "pw" for h in hosts[:9])
+    assert inv.get("w10").problem == (
+        f"ansible_password refers to undefined variable 'vault_winrm_password' ({root / 'h.yml'}:13); pass "
+        "-e vault_winrm_password=..., define it in the inventory (a vault-encrypted vars file for secrets) or "
+        "give the password with --password-env NAME / -k")
+    assert [h.name for h in inv.select("windows:!w10")] == [f"w{i:02d}" for i in range(1, 10)]
+    with pytest.raises(UsageError, match="^host w10: ansible_password refers to undefined variable"):
+        inv.select("windows")
+    fixed = load_inventory([str(root / "h.yml")], environ={"WIN_PW": "pw"}, extra_vars={"vault_winrm_password": "v"})
+    assert fixed.get("w10").connection.password == "v"
+    given = load_inventory([str(root / "h.yml")], environ={}, password="given")
+    assert {h.connection.password for h in given.select("all")} == {"given"}  # stands in for env and undefined
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"ansible_host": "{{ fqdn }}", "fqdn": "{{ inventory_hostname }}.{{ domain }}"},
+     "ansible_host refers to undefined variable 'domain' (via fqdn at <command line>); pass -e domain=... or"),
+    ({"ansible_port": "{{ port }}"}, "ansible_port refers to undefined variable 'port' (<command line>)"),
+    ({"umcheck_timeout": "{{ t }}"}, "umcheck_timeout refers to undefined variable 't'"),
+    ({"ansible_host": "{% if %}"}, "ansible_host cannot be rendered (<command line>): template error"),
+])
+def test_unrenderable_connection_settings_are_host_problems(write, extra, message) -> None:
+    root = write({"h.yml": "g:\n  hosts:\n    h1:\n"})
+    host = load_inventory([str(root / "h.yml")], environ={}, extra_vars=extra).get("h1")
+    assert host.settings is None and host.problem.startswith(message)
+    assert "--password-env" not in host.problem
+
+
+def test_rendered_connection_values_are_type_checked(write) -> None:
+    root = write({"h.yml": "g:\n  hosts:\n    h1: {ansible_port: '{{ p }}', p: 2222, ansible_host: '{{ a }}'}\n"
+                           "  vars: {a: '{{ inventory_hostname }}.corp.example'}\n"})
+    c = load_inventory([str(root / "h.yml")], environ={}).get("h1").connection
+    assert (c.host, c.port) == ("h1.corp.example", 2222)
+    bad = write({"b.yml": "g:\n  hosts:\n    h1: {ansible_port: '{{ p }}', p: 99999}\n"})
+    with pytest.raises(InputError, match=r"b.yml:3: ansible_port: port 99999 is out of range"):
+        load_inventory([str(bad / "b.yml")], environ={})

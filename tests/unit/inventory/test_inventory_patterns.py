@@ -96,10 +96,38 @@ def test_missing_limit_file(inv, tmp_path: Path) -> None:
         inv.select("all", limit=f"@{tmp_path / 'nope'}")
 
 
-@pytest.mark.parametrize("pattern", ["nosuchgroup", "web:nosuchgroup", "ams:!retierd", "ams:&typo"])
-def test_item_naming_nothing_is_an_error(inv, pattern: str) -> None:
-    with pytest.raises(UsageError, match="matches no group or host"):
+DB = ["db01.ams.example", "db02.ams.example", "web01.ams.example"]  # [db] lists web01 last
+
+
+def warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name.startswith("umcheck") and r.levelname == "WARNING"]
+
+
+@pytest.mark.parametrize(("pattern", "expected", "unmatched"), [
+    ("web:nosuchgroup", ["web01.ams.example", "web02.ams.example", "web03.ams.example", "web04.ams.example"],
+     "nosuchgroup"),
+    ("nosuchgroup:db", DB, "nosuchgroup"),
+    ("db:!retierd", DB, "retierd"),
+    ("db:nosuch[0]", DB, "nosuch"),
+    ("local*:db", DB, "local*"),
+])
+def test_item_naming_nothing_warns_and_the_rest_is_used(inv, caplog, pattern, expected, unmatched) -> None:
+    """As Ansible: '[WARNING]: Could not match supplied host pattern, ignoring: nosuchgroup'."""
+    assert names(inv, pattern) == expected
+    assert warnings(caplog) == [f"could not match host pattern '{unmatched}'; ignoring it"]
+
+
+def test_unmatched_item_warns_once_per_inventory(inv, caplog) -> None:
+    for _ in range(3):
+        names(inv, "db:nosuch:!nosuch", limit="nosuch:all")
+    assert warnings(caplog) == ["could not match host pattern 'nosuch'; ignoring it"]
+
+
+@pytest.mark.parametrize("pattern", ["nosuchgroup", "ams:&typo", "nosuch:!alsonot"])
+def test_selection_of_nothing_is_an_error(inv, caplog, pattern: str) -> None:
+    with pytest.raises(UsageError, match=f"pattern '{pattern}' matches no hosts"):
         inv.select(pattern)
+    assert warnings(caplog)
 
 
 def test_empty_result_is_an_error(inv) -> None:
@@ -119,6 +147,33 @@ def test_implicit_localhost(inv) -> None:
     [local] = inv.select("localhost")
     assert local.implicit and local.connection.connection == "local"
     assert "localhost" not in [h.name for h in inv.hosts]
+
+
+@pytest.mark.parametrize(("pattern", "limit", "expected"), [
+    # as 'ansible -i INI --list-hosts PATTERN [-l LIMIT]' of ansible-core 2.19 lists them
+    ("localhost", None, ["localhost"]),
+    ("127.0.0.1", None, ["127.0.0.1"]),
+    ("::1", None, ["::1"]),
+    ("localhost[0]", None, ["localhost"]),
+    ("localhost:db", None, ["localhost", *DB]),
+    ("db:localhost", None, [*DB, "localhost"]),
+    ("localhost:127.0.0.1", None, ["localhost"]),  # one implicit host, whatever the name
+    ("localhost", "localhost", ["localhost"]),
+    ("all:!localhost", None, None),  # 'all' never includes it
+    ("all", None, None),
+])
+def test_implicit_localhost_matches_like_ansible(inv, pattern, limit, expected) -> None:
+    everyone = [h.name for h in inv.hosts]
+    assert names(inv, pattern, limit=limit) == (expected or everyone)
+
+
+@pytest.mark.parametrize(("pattern", "limit"), [
+    ("localhost:&db", None), ("localhost:!127.0.0.1", None), ("LOCALHOST", None), ("local*", None),
+    ("~local", None), ("localhost", "all"), ("db", "localhost"),
+])
+def test_implicit_localhost_is_not_matched_otherwise(inv, caplog, pattern, limit) -> None:
+    with pytest.raises(UsageError, match="matches no hosts"):
+        inv.select(pattern, limit=limit)
 
 
 _items = st.sampled_from(["web", "db", "ams", "retired", "app", "all", "*", "web0*", "~db", "ams[0]",
