@@ -17,6 +17,7 @@ from typing import Any
 from umcheck.errors import UsageError
 from umcheck.events import EventSink, JournalSink
 from umcheck.inventory import Inventory, load_inventory
+from umcheck.inventory.connection import ConnectionDefaults
 from umcheck.inventory.vault import VaultSecrets
 from umcheck.journal import JOURNAL_NAME, Journal, read_journal
 from umcheck.plan import DEFAULT_FORKS, DEFAULT_MAX_OUTPUT, RunOptions, Timeouts, target_for
@@ -54,6 +55,7 @@ class ScanRequest:
     extra_vars: dict[str, Any] = field(default_factory=dict)
     password: str | None = None
     vault: VaultSecrets | None = None  # vault passwords, read once for every play of a run
+    defaults: ConnectionDefaults | None = None  # -u, --private-key, ansible.cfg: below every host variable
     verbosity: int = 0
     probe_overrides: tuple[tuple[str, str], ...] = ()
     environ: dict[str, str] | None = None
@@ -152,9 +154,18 @@ def _resume_state(req: ScanRequest) -> tuple[Path, dict[str, Any], dict]:
     return run_dir, contents.header, done
 
 
+def _load(req: ScanRequest) -> Inventory:
+    return load_inventory(req.inventory, extra_vars=req.extra_vars, password=req.password, environ=req.environ,
+                          vault=req.vault, defaults=req.defaults)  # fmt: skip
+
+
+def select_hosts(req: ScanRequest) -> list[str]:
+    """The host names a scan of ``req`` would check (``--list-hosts``), re-check selection included."""
+    return [h.name for h in _select(req, _load(req))]
+
+
 async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None) -> ScanOutcome:
-    inventory = load_inventory(req.inventory, extra_vars=req.extra_vars, password=req.password, environ=req.environ,
-                               vault=req.vault)
+    inventory = _load(req)
     if req.resume:
         run_dir, header, done = _resume_state(req)
         selectors = tuple(header.get("rules") or ())

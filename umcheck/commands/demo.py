@@ -14,9 +14,10 @@ import secrets
 import threading
 from pathlib import Path
 
-from umcheck.commands.scan import ALL_FORMATS, print_outcome
+from umcheck.commands.scan import print_outcome
 from umcheck.errors import UsageError
 from umcheck.plan import Timeouts
+from umcheck.reports import FORMATS
 from umcheck.scan import ScanRequest, exit_code, run_scan
 
 PASSWORD_ENV = "UMCHECK_SIM_PASSWORD"
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             forks=args.forks,
             timeouts=Timeouts(connect=5.0, host=args.timeout, probe=5.0),
             retries=1,
-            formats=ALL_FORMATS,
+            formats=FORMATS,
             reports_dir=args.output_dir,
             db=args.output_dir / DEMO_DB,
             verbosity=verbosity,

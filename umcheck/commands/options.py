@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from umcheck.ansible_cfg import AnsibleConfig
 from umcheck.errors import UsageError
 from umcheck.inventory.vault import VaultSecrets, load_vault_secrets
 
@@ -41,9 +42,16 @@ def add_vault_options(p: argparse.ArgumentParser) -> None:
                    help="prompt for the vault password")
 
 
-def vault_from(args: argparse.Namespace) -> VaultSecrets | None:
-    """Vault passwords from the options and ANSIBLE_VAULT_* variables; None if none is configured."""
-    return load_vault_secrets(args.vault_id, args.vault_password_file, args.ask_vault_pass)
+def vault_from(args: argparse.Namespace, config: AnsibleConfig | None = None) -> VaultSecrets | None:
+    """Vault passwords from the options, ANSIBLE_VAULT_* variables and ansible.cfg (whose values
+    already have the environment applied); None if none is configured."""
+    environ = dict(os.environ)
+    if config is not None:
+        if config.vault_password_file:
+            environ["ANSIBLE_VAULT_PASSWORD_FILE"] = config.vault_password_file
+        if config.vault_identity_list:
+            environ["ANSIBLE_VAULT_IDENTITY_LIST"] = ",".join(config.vault_identity_list)
+    return load_vault_secrets(args.vault_id, args.vault_password_file, args.ask_vault_pass, environ=environ)
 
 
 def parse_extra_vars(values: list[str]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """``umcheck run PLAYBOOK``: run each play of a playbook as a scan.
 
-A play's settings win over the command line's defaults; ``-e`` wins over a play's ``vars``
-(as in Ansible). The exit code is the worst over all plays: 130 if interrupted, else 1 if any
+A flag given on the command line (``-f``, ``--timeout``, ``-T``, ``--format``) wins over the
+play's own key, which wins over ansible.cfg and umcheck's defaults; ``-e`` wins over a play's
+``vars`` (as in Ansible). The exit code is the worst over all plays: 130 if interrupted, else 1 if any
 host of any play was not Ready, else 0.
 """
 
@@ -12,10 +13,9 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
-from umcheck.ansible_cfg import inventory_sources, load_ansible_config
-from umcheck.commands.options import parse_extra_vars, password_from, vault_from
-from umcheck.commands.scan import add_common, print_outcome
-from umcheck.plan import DEFAULT_CONNECT_TIMEOUT, DEFAULT_FORKS, Timeouts
+from umcheck.commands.scan import list_hosts, print_outcome
+from umcheck.commands.settings import add_common, resolve
+from umcheck.plan import Timeouts
 from umcheck.playbook import Play, load_playbook
 from umcheck.rules.catalog import known_selector
 from umcheck.scan import NothingToDo, ScanRequest, exit_code, run_scan
@@ -28,16 +28,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def request_for(play: Play, base: ScanRequest) -> ScanRequest:
+def request_for(play: Play, base: ScanRequest, explicit: frozenset[str] = frozenset()) -> ScanRequest:
+    """A play's scan: a flag given on the command line wins over the play's key, which wins over
+    ansible.cfg and umcheck's defaults (``explicit`` names the flags that were given)."""
     t = base.timeouts
+
+    def pick(flag: str, play_value, base_value):
+        return base_value if flag in explicit or not play_value else play_value
+
     selectors = tuple(r for r in play.rules if r.lower() != "all")
     return replace(
         base,
         pattern=play.hosts,
         selectors=selectors,
-        forks=play.forks or base.forks,
-        timeouts=Timeouts(connect=play.connect_timeout or t.connect, host=play.timeout or t.host, probe=t.probe),
-        formats=play.reports or base.formats,
+        forks=pick("forks", play.forks, base.forks),
+        timeouts=Timeouts(connect=pick("connect_timeout", play.connect_timeout, t.connect),
+                          host=pick("timeout", play.timeout, t.host), probe=t.probe),  # fmt: skip
+        formats=pick("format", play.reports, base.formats),
         reports_dir=Path(play.output_dir) if play.output_dir else base.reports_dir,
         history=base.history if play.history is None else play.history,
         keep_runs=play.keep_runs,
@@ -48,29 +55,35 @@ def request_for(play: Play, base: ScanRequest) -> ScanRequest:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_ansible_config()  # a play's values win over ANSIBLE_* and ansible.cfg, which win over defaults
-    inventory = inventory_sources(args.inventory, config)
-    vault = vault_from(args)
-    book = load_playbook(args.playbook, known_selector, vault=vault)
+    common = resolve(args)
+    book = load_playbook(args.playbook, known_selector, vault=common.vault)
     base = ScanRequest(
-        inventory=inventory,
+        inventory=common.inventory,
         limit=args.limit,
-        forks=config.forks or DEFAULT_FORKS,
-        timeouts=Timeouts(connect=float(config.timeout or DEFAULT_CONNECT_TIMEOUT)),
+        forks=common.forks,
+        timeouts=common.timeouts,
+        formats=common.formats,
         reports_dir=args.output_dir,
         db=args.db,
         history=not args.no_history,
-        extra_vars=parse_extra_vars(args.extra_vars),
-        password=password_from(args),
-        vault=vault,
-        verbosity=args.verbose - args.quiet,
+        extra_vars=common.extra_vars,
+        password=common.password,
+        vault=common.vault,
+        defaults=common.defaults,
+        verbosity=common.verbosity,
     )
+    if args.list_hosts:
+        print(f"\nplaybook: {args.playbook}")
+        for i, play in enumerate(book.plays, 1):
+            print(f"\n  play #{i} ({play.hosts}): {play.name}")
+            list_hosts(request_for(play, base, common.explicit), indent="    ")
+        return 0
     codes = []
     for play in book.plays:
         if base.verbosity >= 0:
             print(f"PLAY [{play.name}] hosts: {play.hosts}")
         try:
-            outcome = asyncio.run(run_scan(request_for(play, base)))
+            outcome = asyncio.run(run_scan(request_for(play, base, common.explicit)))
         except NothingToDo as exc:
             print(f"umcheck: {exc}")
             codes.append(0)

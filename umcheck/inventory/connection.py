@@ -252,9 +252,11 @@ def _ssh(v: _Vars, s: dict[str, Any]) -> None:
     s["port"] = v.get(_port, "ansible_port", "ansible_ssh_port", default=22)
     s["user"] = v.get(_text, "ansible_user", "ansible_ssh_user")
     s["password"] = v.get(_text, "ansible_password", "ansible_ssh_pass", "ansible_ssh_password")
-    s["ssh_private_key_file"] = v.get(_text, "ansible_private_key_file", "ansible_ssh_private_key_file")
+    s["ssh_private_key_file"] = v.get(_text, "ansible_private_key_file", "ansible_ssh_private_key_file",
+                                      default=v.defaults.private_key_file)
+    checking = v.defaults.host_key_checking
     s["ssh_host_key_checking"] = v.get(to_bool, "ansible_host_key_checking", "ansible_ssh_host_key_checking",
-                                       default=True)
+                                       default=True if checking is None else checking)
     s["connect_timeout"] = v.get(_seconds, "ansible_ssh_timeout")
     s["known_hosts"] = v.get(_text, "umcheck_known_hosts") or _user_known_hosts(
         v.get(_text, "ansible_ssh_common_args", default="") + " " + v.get(_text, "ansible_ssh_extra_args", default=""))
@@ -274,8 +276,18 @@ def _infer_os(connection: str, shell_type: str | None) -> str:
     return "windows" if sys.platform == "win32" else "linux"  # local: the controller itself
 
 
+@dataclass(frozen=True)
+class ConnectionDefaults:
+    """Run-wide defaults any host variable beats, as in Ansible: ``-u``/``remote_user``,
+    ``--private-key``/``private_key_file``, ``host_key_checking`` (flags > ANSIBLE_* > ansible.cfg)."""
+
+    user: str | None = None
+    private_key_file: str | None = None
+    host_key_checking: bool | None = None
+
+
 def build_connection(name: str, values: Mapping[str, Any], origins: Mapping[str, Origin],
-                     password: str | None = None) -> ConnectionSettings:
+                     password: str | None = None, defaults: ConnectionDefaults | None = None) -> ConnectionSettings:
     """Resolve one host's settings. Raises InputError (bad value) or DeferredProblem (unusable host).
 
     ``values`` is a plain mapping or the host's lazily rendered ``HostVars``. ``password`` (from
@@ -283,6 +295,7 @@ def build_connection(name: str, values: Mapping[str, Any], origins: Mapping[str,
     password cannot be resolved (an unset environment variable, an undefined variable).
     """
     v = _Vars(values, origins, password is not None)
+    v.defaults = defaults or ConnectionDefaults()
     s: dict[str, Any] = {"name": name, "connection": _connection_type(v)}
     s["shell_type"] = v.get(lambda x: _text(x).strip().lower(), "ansible_shell_type")
     if s["connection"] == "winrm":
@@ -296,6 +309,8 @@ def build_connection(name: str, values: Mapping[str, Any], origins: Mapping[str,
         s["user"] = v.get(_text, "ansible_user")
     if s.get("password") is None and password is not None:
         s["password"] = password
+    if s.get("user") is None:
+        s["user"] = v.defaults.user
     s["os"] = v.get(_choice(*OS_NAMES), "umcheck_os") or _infer_os(s["connection"], s["shell_type"])
     if s["os"] == "linux" and s["connection"] in ("winrm", "psrp"):
         raise v.fail("umcheck_os", f"is linux but ansible_connection is {s['connection']}, which only reaches Windows")

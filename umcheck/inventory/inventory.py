@@ -19,6 +19,7 @@ from typing import Any
 
 from umcheck.errors import InputError, UsageError
 from umcheck.inventory.connection import (
+    ConnectionDefaults,
     ConnectionSettings,
     DeferredProblem,
     build_connection,
@@ -125,12 +126,14 @@ def _check_name_clashes(data: InventoryData) -> None:
 
 def load_inventory(sources: str | PathLike[str] | Sequence[str | PathLike[str]],
                    extra_vars: Mapping[str, Any] | None = None, password: str | None = None,
-                   environ: Mapping[str, str] | None = None, vault: VaultSecrets | None = None) -> Inventory:
+                   environ: Mapping[str, str] | None = None, vault: VaultSecrets | None = None,
+                   defaults: ConnectionDefaults | None = None) -> Inventory:
     """Load and merge inventory sources (files, directories, ``h1,h2`` lists) in the order given.
 
     ``extra_vars`` win over everything (like ``-e``); ``password`` is used for hosts whose
     inventory sets none; ``environ`` replaces ``os.environ`` for ``lookup('env', ...)``;
-    ``vault`` decrypts vault-encrypted files and ``!vault`` values (see ``load_vault_secrets``).
+    ``vault`` decrypts vault-encrypted files and ``!vault`` values (see ``load_vault_secrets``);
+    ``defaults`` (``-u``, ``--private-key``, ansible.cfg) apply where no host variable says otherwise.
     Raises InputError (with file and line) for anything malformed.
     """
     if isinstance(sources, (str, PathLike)):
@@ -147,18 +150,18 @@ def load_inventory(sources: str | PathLike[str] | Sequence[str | PathLike[str]],
     resolver = VariableResolver(data, base_dirs, _extra_layer(extra_vars), vault)
     warn_umcheck_names((layer.values, layer.origins) for layer in resolver.all_vars_layers())
     renderer = TemplateRenderer(environ)
-    hosts = {name: _build_host(entry, resolver, renderer, data, password) for name, entry in data.hosts.items()}
+    hosts = {name: _build_host(entry, resolver, renderer, data, password, defaults=defaults) for name, entry in data.hosts.items()}
 
     def implicit_localhost(name: str) -> Host:
         entry = HostEntry(name, Origin(None))
         entry.vars.set("ansible_connection", "local", Origin(None))
-        return _build_host(entry, resolver, renderer, data, password, implicit=True)
+        return _build_host(entry, resolver, renderer, data, password, implicit=True, defaults=defaults)
 
     return Inventory(data, hosts, source_list, implicit_localhost)
 
 
 def _build_host(entry: HostEntry, resolver: VariableResolver, renderer: TemplateRenderer, data: InventoryData,
-                password: str | None, implicit: bool = False) -> Host:
+                password: str | None, implicit: bool = False, defaults: ConnectionDefaults | None = None) -> Host:
     merged = resolver.host_vars(entry)
     if implicit:  # Ansible gives the implicit localhost only the 'all' group's variables
         merged = VarLayer()
@@ -173,7 +176,7 @@ def _build_host(entry: HostEntry, resolver: VariableResolver, renderer: Template
     hostvars = renderer.host_vars(merged.values, merged.origins, magic)  # renders only what is read
     settings, problem = None, None
     try:
-        settings = build_connection(entry.name, hostvars, merged.origins, password)
+        settings = build_connection(entry.name, hostvars, merged.origins, password, defaults)
     except DeferredProblem as exc:
         problem = str(exc)
     return Host(entry.name, merged.values, groups, settings, problem, implicit)
