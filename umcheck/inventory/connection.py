@@ -82,6 +82,9 @@ class ConnectionSettings:
     known_hosts: str | None = None
     cert_pem: str | None = None  # client certificate auth (WinRM/PSRP): certificate file
     cert_key_pem: str | None = None  # and its key file
+    kerberos_hostname_override: str | None = None  # Kerberos: ask for HTTP/<this> instead of HTTP/<host>
+    kerberos_delegation: bool = False  # Kerberos: forward the TGT to the host
+    kinit_mode: str | None = None  # Kerberos: managed (kinit with the password) / manual; None = by password
     cloud: str = "public"
     automation_account_location: str | None = None
     is_azure: bool | None = None
@@ -217,6 +220,9 @@ def _winrm(v: _Vars, s: dict[str, Any]) -> None:
     s["read_timeout"] = v.get(_seconds, "ansible_winrm_read_timeout_sec", default=30.0)
     s["operation_timeout"] = v.get(_seconds, "ansible_winrm_operation_timeout_sec", default=20.0)
     s["connect_timeout"] = v.get(_seconds, "ansible_winrm_connection_timeout")
+    s["kerberos_hostname_override"] = v.get(_text, "ansible_winrm_kerberos_hostname_override")
+    s["kerberos_delegation"] = v.get(to_bool, "ansible_winrm_kerberos_delegation", default=False)
+    s["kinit_mode"] = v.get(_choice("managed", "manual"), "ansible_winrm_kinit_mode")
     if s["read_timeout"] <= s["operation_timeout"]:
         name = v.pick("ansible_winrm_read_timeout_sec")[0] or "ansible_winrm_operation_timeout_sec"
         raise v.fail(name, "the read timeout must be longer than the operation timeout "
@@ -244,6 +250,9 @@ def _psrp(v: _Vars, s: dict[str, Any]) -> None:
     s["read_timeout"] = v.get(_seconds, "ansible_psrp_read_timeout", default=30.0)
     s["operation_timeout"] = v.get(_seconds, "ansible_psrp_operation_timeout", default=20.0)
     s["connect_timeout"] = v.get(_seconds, "ansible_psrp_connection_timeout")
+    s["kerberos_hostname_override"] = v.get(_text, "ansible_psrp_negotiate_hostname_override")
+    s["kerberos_delegation"] = v.get(to_bool, "ansible_psrp_negotiate_delegate", default=False)
+    s["kinit_mode"] = v.get(_choice("managed", "manual"), "ansible_winrm_kinit_mode", "ansible_psrp_kinit_mode")
 
 
 def _ssh(v: _Vars, s: dict[str, Any]) -> None:

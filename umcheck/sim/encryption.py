@@ -12,6 +12,7 @@ import struct
 from typing import Any
 
 PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
+KERBEROS_PROTOCOL = "application/HTTP-Kerberos-session-encrypted"  # pypsrp auth=kerberos (kerberos.py hosts)
 CONTENT_TYPE = f'multipart/encrypted;protocol="{PROTOCOL}";boundary="Encrypted Boundary"'
 _BOUNDARY = b"--Encrypted Boundary\r\n"
 _END = b"--Encrypted Boundary--\r\n"
@@ -24,7 +25,17 @@ class DecryptError(ValueError):
 
 
 def is_encrypted(content_type: str) -> bool:
-    return content_type.lower().startswith("multipart/encrypted") and PROTOCOL.lower() in content_type.lower()
+    ct = content_type.lower()
+    return ct.startswith("multipart/encrypted") and (PROTOCOL.lower() in ct or KERBEROS_PROTOCOL.lower() in ct)
+
+
+def protocol_of(content_type: str) -> str:
+    """The request's protocol string; the response must use the same one."""
+    return KERBEROS_PROTOCOL if KERBEROS_PROTOCOL.lower() in content_type.lower() else PROTOCOL
+
+
+def content_type(protocol: str) -> str:
+    return f'multipart/encrypted;protocol="{protocol}";boundary="Encrypted Boundary"'
 
 
 def unwrap(ctx: Any, body: bytes) -> bytes:
@@ -50,14 +61,14 @@ def unwrap(ctx: Any, body: bytes) -> bytes:
     return plain
 
 
-def wrap(ctx: Any, plaintext: bytes) -> bytes:
+def wrap(ctx: Any, plaintext: bytes, protocol: str = PROTOCOL) -> bytes:
     """An encrypted response body for ``plaintext`` (a SOAP envelope)."""
     res = ctx.wrap_winrm(plaintext)
     length = len(plaintext) + res.padding_length
     return b"".join(
         [
             _BOUNDARY,
-            b"\tContent-Type: " + PROTOCOL.encode() + b"\r\n",
+            b"\tContent-Type: " + protocol.encode() + b"\r\n",
             b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=" + str(length).encode() + b"\r\n",
             _BOUNDARY,
             _OCTET,

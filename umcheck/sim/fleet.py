@@ -25,6 +25,7 @@ import asyncssh
 
 from umcheck.sim.addresses import loopback_addresses, raise_open_file_limit
 from umcheck.sim.auth import Credentials, NtlmUserFiles
+from umcheck.sim.certauth import ClientCert, host_subjects, issue_client_cert, request_client_certs
 from umcheck.sim.hosts import HostSpec
 from umcheck.sim.inventory_file import write_inventory
 from umcheck.sim.ssh import SshHost
@@ -104,6 +105,8 @@ class Fleet:
         self.ca_file = self.state_dir / "umcheck-simulator-ca.pem"
         self.known_hosts = self.state_dir / "known_hosts"
         self.client_key_file = self.state_dir / "id_ed25519"
+        self.ca: CertificateAuthority | None = None  # the fleet CA (also issues client certificates)
+        self.client_certs: dict[str, ClientCert] = {}  # host name -> its mapped client certificate (auth certificate)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -119,7 +122,7 @@ class Fleet:
         files = NtlmUserFiles(self.state_dir)
         ca = rogue = None
         if any(s.os == "windows" for s in self.specs):
-            ca = CertificateAuthority(self.state_dir, "umcheck simulator CA")
+            ca = self.ca = CertificateAuthority(self.state_dir, "umcheck simulator CA")
             if any(s.has("unknown_ca") for s in self.specs):
                 rogue = CertificateAuthority(self.state_dir, "untrusted rogue CA")
         host_key = client_key = None
@@ -186,6 +189,10 @@ class Fleet:
             self._servers.append(srv)
             assert host.cert is not None
             ctx = host.cert.server_context()
+            if spec.client_auth == "certificate" and self.ca is not None:
+                request_client_certs(ctx, self.ca.ca_file)
+                upn = host_subjects(spec.credentials.user, spec.cert_subjects)[0]
+                self.client_certs[spec.name] = issue_client_cert(self.ca, self.state_dir, upn, name=spec.name)
             srv, ports["winrm_https"] = await self._bind(
                 "winrm_https", lambda p: asyncio.start_server(lambda r, w: host.handle(r, w, True), address, p, ssl=ctx))
             self._servers.append(srv)

@@ -20,6 +20,12 @@ TRANSPORTS: dict[str, tuple[str, str]] = {
 # what the inventory tells clients to use; the server accepts all of them
 CLIENT_AUTH = {"winrm": ("ntlm", "basic"), "winrm-https": ("ntlm", "basic"), "psrp": ("ntlm", "negotiate", "basic"),
                "psrp-https": ("negotiate", "ntlm", "basic"), "ssh": ("password", "key")}  # fmt: skip
+# HTTPS only, and the server then also accepts them: client certificates (certauth.py), CredSSP (credssp.py)
+CLIENT_AUTH["winrm-https"] += ("certificate", "credssp")
+CLIENT_AUTH["psrp-https"] += ("certificate", "credssp")
+# Kerberos with a keytab (kerberos.py; the realm comes from kdc.py or a real KDC)
+for _t in ("winrm", "winrm-https", "psrp", "psrp-https"):
+    CLIENT_AUTH[_t] += ("kerberos",)
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,9 @@ class HostSpec:
     huge_output_mb: int = 24
     cbt_strict: bool = False
     password_env: str | None = None  # env var the inventory names for this host's password
+    cert_subjects: tuple[str, ...] = ()  # auth certificate: UPNs mapped to this host's user (default <user>@sim.umcheck.test)
+    keytab: str | None = None  # auth kerberos: keytab with HTTP/<fqdn>@REALM (kerberos.py)
+    kerberos_only: bool = False  # auth kerberos: refuse NTLM (Negotiate restricted to Kerberos)
 
     def __post_init__(self) -> None:
         if self.transport not in TRANSPORTS:
@@ -70,6 +79,8 @@ class HostSpec:
         if auth not in CLIENT_AUTH[self.transport]:
             raise ValueError(f"host {self.name}: auth {auth!r} does not fit {self.transport} "
                              f"(expected one of {', '.join(CLIENT_AUTH[self.transport])})")  # fmt: skip
+        if auth == "kerberos" and not self.keytab:
+            raise ValueError(f"host {self.name}: auth kerberos needs a keytab (umcheck/sim/kdc.py makes one)")
 
     @property
     def os(self) -> str:

@@ -52,6 +52,11 @@ def _host_vars(fleet: Fleet, h: SimHost, password_env: str) -> dict[str, Any]:
                 v["ansible_winrm_ca_trust_path"] = str(fleet.ca_file)
             elif auth == "basic":
                 v["ansible_psrp_message_encryption"] = "never"
+    cc = fleet.client_certs.get(h.name) if auth == "certificate" else None
+    if cc is not None:  # WinRM/PSRP certificate auth: the fleet CA issued this host's mapped client certificate
+        winrm = h.transport.startswith("winrm")
+        v["ansible_winrm_cert_pem" if winrm else "ansible_psrp_certificate_pem"] = str(cc.cert_file)
+        v["ansible_winrm_cert_key_pem" if winrm else "ansible_psrp_certificate_key_pem"] = str(cc.key_file)
     v["umcheck_automation_account_location"] = h.spec.location
     v["sim_states"] = list(h.spec.states)  # what the simulator was told; plain vars, ignored by umcheck
     if h.spec.faults:

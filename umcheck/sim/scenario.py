@@ -27,6 +27,7 @@ SCENARIO_DIR = Path(__file__).parent / "scenarios"
 DEFAULT_USER = "simadmin"
 _HOST_KEYS = {"name", "count", "transport", "auth", "user", "password_env", "states", "faults", "latency_ms", "run_ms",
               "workspace", "account_id", "location", "commands", "huge_output_mb", "cbt_strict"}  # fmt: skip
+_HOST_KEYS |= {"cert_subjects"}  # auth: certificate (umcheck/sim/certauth.py)
 _LINE = "__line__"
 
 
@@ -108,6 +109,7 @@ def _host_specs(entry: Mapping[str, Any], defaults: Mapping[str, Any], password:
                 huge_output_mb=int(merged.get("huge_output_mb", 24)),
                 cbt_strict=bool(merged.get("cbt_strict", False)),
                 password_env=pw_env,
+                cert_subjects=_str_list(merged.get("cert_subjects"), "cert_subjects", path, line),
             ))  # fmt: skip
         except (ValueError, TypeError) as exc:
             raise InputError(str(exc), path=path, line=line) from None

@@ -15,10 +15,13 @@ import uuid
 
 from umcheck.sim import soap
 from umcheck.sim.auth import AuthPolicy, ConnectionAuth, Credentials, NtlmUserFiles
-from umcheck.sim.encryption import CONTENT_TYPE as ENCRYPTED_TYPE
-from umcheck.sim.encryption import DecryptError, is_encrypted, unwrap, wrap
+from umcheck.sim.certauth import CertificateAuth, host_subjects
+from umcheck.sim.credssp import CredSspAuth
+from umcheck.sim.encryption import DecryptError, is_encrypted, protocol_of, unwrap, wrap
+from umcheck.sim.encryption import content_type as encrypted_type
 from umcheck.sim.hosts import HostSpec
 from umcheck.sim.http import HttpError, Request, Response, read_request, write_response
+from umcheck.sim.kerberos import KerberosAuth
 from umcheck.sim.psrp import PsrpShell
 from umcheck.sim.stats import Counter
 from umcheck.sim.tls import HostCert
@@ -61,7 +64,7 @@ class WsmanHost:
                 while await reader.read(65536):
                     pass
                 return
-            auth = ConnectionAuth(self.policy, self.files, self.cert.cert_hash if tls and self.cert else None)
+            auth = self._connection_auth(tls, writer)
             while True:
                 try:
                     req = await asyncio.wait_for(read_request(reader), IDLE_TIMEOUT)
@@ -90,6 +93,20 @@ class WsmanHost:
             with contextlib.suppress(Exception):
                 writer.close()
 
+    def _connection_auth(self, tls: bool, writer: asyncio.StreamWriter) -> ConnectionAuth:
+        cert_hash = self.cert.cert_hash if tls and self.cert else None
+        if tls and self.spec.client_auth == "certificate":
+            ssl_object = writer.get_extra_info("ssl_object")
+            peer_der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+            subjects = host_subjects(self.spec.credentials.user, self.spec.cert_subjects)
+            return CertificateAuth(self.policy, self.files, cert_hash, peer_der=peer_der, subjects=subjects)
+        if tls and self.spec.client_auth == "credssp":
+            return CredSspAuth(self.policy, self.files, cert_hash)
+        if self.spec.client_auth == "kerberos" and self.spec.keytab:  # umcheck/sim/kerberos.py
+            return KerberosAuth(self.policy, self.files, cert_hash, keytab=self.spec.keytab,
+                                kerberos_only=self.spec.kerberos_only)
+        return ConnectionAuth(self.policy, self.files, cert_hash)
+
     async def _respond(self, req: Request, auth: ConnectionAuth, tls: bool, peer: str) -> Response:
         if req.method != "POST" or req.path.split("?")[0].lower().rstrip("/") != "/wsman":
             return Response(404)
@@ -115,7 +132,8 @@ class WsmanHost:
             return Response(200, headers=extra)
         status, xml = await self._soap(body, tls, peer, auth.user or "")
         if ctx is not None:
-            return Response(status, wrap(ctx, xml), [*extra, ("Content-Type", ENCRYPTED_TYPE)])
+            proto = protocol_of(req.header("content-type"))
+            return Response(status, wrap(ctx, xml, proto), [*extra, ("Content-Type", encrypted_type(proto))])
         return Response(status, xml, [*extra, ("Content-Type", SOAP_TYPE)])
 
     async def _soap(self, body: bytes, tls: bool, peer: str, user: str) -> tuple[int, bytes]:

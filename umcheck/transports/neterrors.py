@@ -86,6 +86,11 @@ def http_error(exc: BaseException, *, answered: bool) -> HostError | None:
 
     import requests
 
+    if type(exc).__module__.startswith("requests_credssp"):  # CredSSP refused (NTStatusException: SEC_E_LOGON_DENIED)
+        status = getattr(exc, "status", None)
+        names = {0x8009030C: "SEC_E_LOGON_DENIED", 0xC000006D: "STATUS_LOGON_FAILURE"}
+        detail = names.get(status, f"status 0x{status:08x}") if isinstance(status, int) else exc.__class__.__name__
+        return AuthFailed(f"credentials rejected by the host (CredSSP: {detail})")
     if isinstance(exc, PermissionError):  # requests_ntlm: "Access denied: ... no NTLM challenge"
         return AuthFailed(f"authentication failed: {exc}")
     if isinstance(exc, requests.exceptions.SSLError):

@@ -29,7 +29,7 @@ from umcheck.errors import (
     ProtocolError,
 )
 from umcheck.inventory.connection import ConnectionSettings
-from umcheck.transports import tls
+from umcheck.transports import kerberos, tls
 from umcheck.transports.base import ExecResult, Timings, TransportBase
 from umcheck.transports.blocking import BlockingClient
 from umcheck.transports.capture import CappedBuffer
@@ -106,6 +106,9 @@ class PSRPTransport(BlockingClient, TransportBase):
         self._init_blocking()
 
     def map_exception(self, exc: BaseException) -> HostError:
+        krb = kerberos.transport_error(exc, self.settings, self.settings.host)  # kerberos.py
+        if krb is not None:
+            return wrap(krb, exc, (self.settings.password,))
         return map_error(exc, answered=self.answered, secrets=(self.settings.password,))
 
     def _build(self) -> WSMan:
@@ -117,9 +120,14 @@ class PSRPTransport(BlockingClient, TransportBase):
         kwargs: dict[str, Any] = {}
         if auth == "certificate":
             kwargs.update(certificate_pem=cert[0], certificate_key_pem=cert[1])
+        user, password = s.user, s.password
+        if auth in ("kerberos", "negotiate") and kerberos.wanted(s):  # kerberos.py: ticket from the cache
+            user, password = kerberos.ensure_ticket(s.user, s.password, s.kinit_mode), None
+            kwargs.update(negotiate_hostname_override=s.kerberos_hostname_override,
+                          negotiate_delegate=s.kerberos_delegation or None)
         try:
             wsman = _DeadlineWSMan(
-                s.host, port=s.port, username=s.user, password=s.password, ssl=https, path=s.path or "wsman",
+                s.host, port=s.port, username=user, password=password, ssl=https, path=s.path or "wsman",
                 auth=auth, cert_validation=bool(s.cert_validation), encryption=s.message_encryption or "auto",
                 no_proxy=True, operation_timeout=op, read_timeout=max(op + 1, int(s.read_timeout or 30)),
                 connection_timeout=int(s.connect_timeout or 30), reconnection_retries=0, **kwargs,
@@ -193,6 +201,7 @@ class PSRPTransport(BlockingClient, TransportBase):
     async def open(self) -> None:
         if self._wsman is None:
             try:
+                await kerberos.prepare(self.settings)  # kerberos.py: managed kinit in a thread
                 self._wsman = self._build()
             except Exception as exc:
                 raise self.map_exception(exc) from exc

@@ -19,6 +19,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from umcheck.errors import AuthFailed
+
 _TRUST_KEYS = ("ca_certs", "ca_cert_dir", "cert_file", "key_file", "key_password")
 
 
@@ -43,8 +45,22 @@ def build_context(verify: bool, ca_path: str | None = None,
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     if client_cert is not None:
-        ctx.load_cert_chain(certfile=client_cert[0], keyfile=client_cert[1])
+        load_client_cert(ctx, client_cert)
     return ctx
+
+
+def load_client_cert(ctx: ssl.SSLContext, client_cert: tuple[str, str]) -> None:
+    """Certificate auth: a certificate/key that cannot be used fails this host (auth_failed), in one line."""
+    cert, key = client_cert
+    try:
+        ctx.load_cert_chain(certfile=cert, keyfile=key)
+    except ssl.SSLError as exc:
+        if "KEY_VALUES_MISMATCH" in str(exc):
+            raise AuthFailed(f"client certificate {cert}: the key in {key} does not match it") from None
+        raise AuthFailed(f"cannot use client certificate {cert} with key {key}: "
+                         f"{exc.reason or exc.__class__.__name__}") from None  # fmt: skip
+    except OSError as exc:
+        raise AuthFailed(f"cannot read client certificate {cert} or key {key}: {exc.strerror or exc}") from None
 
 
 class SharedContextAdapter(HTTPAdapter):

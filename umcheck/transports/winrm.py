@@ -24,7 +24,7 @@ from winrm.protocol import Protocol
 from umcheck.collectors.invocation import Invocation
 from umcheck.errors import AuthFailed, ExecTimeout, HostError, ProtocolError
 from umcheck.inventory.connection import ConnectionSettings
-from umcheck.transports import tls
+from umcheck.transports import kerberos, tls
 from umcheck.transports.base import ExecResult, Timings, TransportBase
 from umcheck.transports.blocking import BlockingClient
 from umcheck.transports.capture import CappedBuffer
@@ -131,6 +131,9 @@ class WinRMTransport(BlockingClient, TransportBase):
         return f"{scheme}://{host}:{port}/{path.lstrip('/')}"
 
     def map_exception(self, exc: BaseException) -> HostError:
+        krb = kerberos.transport_error(exc, self.settings, self.settings.host)  # kerberos.py
+        if krb is not None:
+            return wrap(krb, exc, (self.settings.password,))
         return map_error(exc, answered=self.answered, secrets=(self.settings.password,))
 
     def _build(self) -> Protocol:
@@ -146,6 +149,10 @@ class WinRMTransport(BlockingClient, TransportBase):
             server_cert_validation="validate" if s.cert_validation else "ignore",
             message_encryption=s.message_encryption or "auto", proxy=None,
         )
+        if auth == "kerberos":  # pykerberos reads KRB5CCNAME; managed mode kinits into a private cache
+            kwargs["username"] = kerberos.ensure_ticket(s.user, s.password, s.kinit_mode)
+            kwargs.update(kerberos_hostname_override=s.kerberos_hostname_override,
+                          kerberos_delegation=s.kerberos_delegation)
         proto = Protocol(transport=auth, read_timeout_sec=read, operation_timeout_sec=op, **kwargs)
         transport = _SharedTlsTransport(auth_method=auth, read_timeout_sec=read, service="HTTP", **kwargs)
         if https:
@@ -217,6 +224,7 @@ class WinRMTransport(BlockingClient, TransportBase):
     async def open(self) -> None:
         if self._proto is None:
             try:
+                await kerberos.prepare(self.settings)  # kerberos.py: managed kinit in a thread
                 self._proto = self._build()
             except Exception as exc:
                 raise self.map_exception(exc) from exc
