@@ -4,6 +4,7 @@
     python bench/fanout.py --hosts 1000 --latency 1 --transport winrm-https --auth ntlm
     python bench/fanout.py --hosts 1000 --latency 1 --transport psrp --auth ntlm
     python bench/fanout.py --hosts 1000 --latency 1 --transport ssh --auth password
+    python bench/fanout.py --hosts 500 --latency 1 --transport winrm --auth kerberos
 
 The simulator runs in its own process (``umcheck sim start``), every simulated host taking
 ``--latency`` seconds to run the collector. Two clients scan the same fleet, each in its own
@@ -16,6 +17,12 @@ process so that CPU and peak RSS are measured per run (``os.wait4``):
 
 Prints wall time, controller CPU per host, peak RSS, and the umcheck/floor wall-time ratio.
 Only 127.0.0.0/8 is used.
+
+``--auth kerberos`` (winrm or psrp) compares two fleets of ``--hosts`` each instead: Kerberos hosts
+(the simulator starts its own MIT KDC on 127.0.0.1; needs krb5kdc, kinit and the ``kerberos``
+extra) and NTLM hosts, both scanned by ``umcheck scan`` (managed kinit: the password from the
+same environment lookup), and adds the KDC's AS and TGS request counts per run (from its log).
+There is no bare-library floor for Kerberos.
 """
 
 from __future__ import annotations
@@ -35,11 +42,12 @@ import yaml
 PASSWORD_ENV = "UMCHECK_SIM_PASSWORD"
 
 
-def start_simulator(args, workdir: Path, env: dict) -> tuple[subprocess.Popen, Path]:
+def start_simulator(args, workdir: Path, env: dict, auth: str | None = None) -> tuple[subprocess.Popen, Path]:
+    auth = auth or args.auth
     scenario = workdir / "scenario.yml"
     scenario.write_text(yaml.safe_dump({
-        "name": f"bench-{args.transport}-{args.auth}",
-        "hosts": [{"name": "bench", "count": args.hosts, "transport": args.transport, "auth": args.auth,
+        "name": f"bench-{args.transport}-{auth}",
+        "hosts": [{"name": "bench", "count": args.hosts, "transport": args.transport, "auth": auth,
                    "run_ms": int(args.latency * 1000), "states": ["healthy"]}],
     }))  # fmt: skip
     inventory, ready = workdir / "inventory.yml", workdir / "ready.json"
@@ -154,12 +162,66 @@ def _median(runs: list[tuple[dict, int]]) -> dict:
     return {k: sorted(m[k] for m, _ in runs)[len(runs) // 2] for k in keys}
 
 
+def kdc_counts(log: Path) -> tuple[int, int]:
+    """(AS, TGS) requests in the simulator KDC's log so far."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return text.count("AS_REQ"), text.count("TGS_REQ")
+
+
+def kerberos_vs_ntlm(args, forks: int, env: dict) -> None:
+    """The same fleet size with Kerberos and with NTLM, umcheck scan only; KDC requests per run."""
+    env = {k: v for k, v in env.items() if not k.startswith("KRB5")}
+    rows = []
+    for auth in ("kerberos", "ntlm"):
+        with tempfile.TemporaryDirectory(prefix=f"umcheck-bench-{auth}-") as tmp:
+            workdir = Path(tmp)
+            sim, inventory = start_simulator(args, workdir, env, auth)
+            scan_env = dict(env)
+            log = workdir / "sim" / "kdc" / "kdc.log"
+            if auth == "kerberos":
+                scan_env["KRB5_CONFIG"] = str(workdir / "sim" / "krb5.conf")
+            runs = []
+            try:
+                for i in range(args.repeat):
+                    out = workdir / f"reports-{i}"
+                    before = kdc_counts(log)
+                    m = measure([sys.executable, "-m", "umcheck.cli", "scan", "-i", str(inventory), "-f", str(forks),
+                                 "--timeout", "600", "--format", "json", "--no-history", "-o", str(out), "-q", "-q"],
+                                scan_env, workdir / "umcheck.log")  # fmt: skip
+                    after = kdc_counts(log)
+                    report = next(out.glob("*/report.json"), None)
+                    hosts = json.loads(report.read_text())["hosts"] if report else []
+                    ok = sum(1 for h in hosts if h["status"] == "ok")
+                    if ok < args.hosts:
+                        errors = sorted({h.get("error") or h["status"] for h in hosts if h["status"] != "ok"})
+                        print(f"{auth}: {args.hosts - ok} hosts not ok: {errors[:3]} "
+                              f"{(workdir / 'umcheck.log').read_text()[-500:]}", file=sys.stderr)  # fmt: skip
+                    m.update(ok=ok, as_req=after[0] - before[0], tgs_req=after[1] - before[1])
+                    runs.append(m)
+            finally:
+                sim.terminate()
+                sim.wait(30)
+            med = {k: sorted(r[k] for r in runs)[len(runs) // 2] for k in runs[0]}
+            rows.append((auth, med, min(r["ok"] for r in runs), [r["wall"] for r in runs]))
+    print(f"\nfan-out: {args.hosts} hosts per fleet, {args.latency:g} s collector latency, {args.transport}, "
+          f"forks {forks}, {os.cpu_count()} cores, umcheck scan, median of {args.repeat}")  # fmt: skip
+    print(f"{'auth':<10}{'hosts ok':>10}{'wall s':>10}{'CPU ms/host':>14}{'peak RSS MB':>14}{'KDC AS':>8}"
+          f"{'KDC TGS':>9}   all walls")  # fmt: skip
+    for auth, m, ok, walls in rows:
+        kdc = (f"{m['as_req']:>8}{m['tgs_req']:>9}" if auth == "kerberos" else f"{'-':>8}{'-':>9}")
+        print(f"{auth:<10}{ok:>10}{m['wall']:>10.2f}{m['cpu'] * 1000 / args.hosts:>14.1f}{m['rss_mb']:>14.0f}{kdc}   "
+              + " ".join(f"{w:.1f}" for w in walls))  # fmt: skip
+    print(f"kerberos / ntlm wall time: {rows[0][1]['wall'] / rows[1][1]['wall']:.2f}x, "
+          f"CPU: {rows[0][1]['cpu'] / rows[1][1]['cpu']:.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--hosts", type=int, default=200)
     ap.add_argument("--latency", type=float, default=1.0, help="seconds each host's collector takes")
     ap.add_argument("--transport", default="winrm", choices=["winrm", "winrm-https", "psrp", "psrp-https", "ssh"])
-    ap.add_argument("--auth", default="ntlm", help="ntlm | basic | negotiate | password | key")
+    ap.add_argument("--auth", default="ntlm",
+                    help="ntlm | basic | negotiate | password | key | kerberos (a Kerberos fleet vs an NTLM fleet)")
     ap.add_argument("--forks", type=int, default=0,
                     help="concurrency for both clients (default: hosts, at most 500 threads for winrm/psrp, 1000 for ssh)")
     ap.add_argument("--skip-floor", action="store_true")
@@ -172,6 +234,11 @@ def main() -> None:
     forks = args.forks or min(args.hosts, 1000 if args.transport == "ssh" else 500)
     env = {**os.environ, PASSWORD_ENV: secrets.token_urlsafe(12), "NO_PROXY": "127.0.0.0/8,localhost",
            "no_proxy": "127.0.0.0/8,localhost"}  # fmt: skip
+    if args.auth == "kerberos":
+        if args.transport not in ("winrm", "winrm-https", "psrp", "psrp-https"):
+            sys.exit("--auth kerberos needs a winrm or psrp transport")
+        kerberos_vs_ntlm(args, forks, env)
+        return
     with tempfile.TemporaryDirectory(prefix="umcheck-bench-") as tmp:
         workdir = Path(tmp)
         sim, inventory = start_simulator(args, workdir, env)

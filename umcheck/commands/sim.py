@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     start = sub.add_parser("start", help="start simulated hosts and write an inventory for them")
     start.add_argument("--hosts", type=int, metavar="N", help="number of hosts (mix: generated; file: the first N)")
     start.add_argument("--scenario", default=None, metavar="FILE|mix",
-                       help="scenario YAML, a shipped name (small, all-states, faults) or 'mix' (default: small, "
+                       help="scenario YAML, a shipped name (small, all-states, faults, kerberos) or 'mix' (default: small, "
                             "or mix when --hosts is given)")  # fmt: skip
     start.add_argument("--seed", type=int, default=0, help="seed of the mix generator (default 0)")
     start.add_argument("--write-inventory", metavar="PATH", help="write an Ansible-style YAML inventory here")
@@ -92,18 +92,23 @@ def _describe(fleet: Fleet, inventory: str | None) -> dict:
         "client_key": str(fleet.client_key_file),
         "inventory": inventory,
         "pid": os.getpid(),
+        "kerberos": None if fleet.kdc is None else {
+            "realm": fleet.kdc.realm, "kdc": f"127.0.0.1:{fleet.kdc.port}", "krb5_config": str(fleet.krb5_conf),
+            "kdc_log": str(fleet.kdc.log), "export": f"export KRB5_CONFIG={fleet.krb5_conf}",
+            "hosts": {h.name: fleet.kerberos_fqdn(h.name) for h in fleet.hosts if h.spec.client_auth == "kerberos"}},
     }
 
 
 async def _serve(args: argparse.Namespace, scenario: Scenario) -> int:
     from umcheck.sim.addresses import CapacityError
-    from umcheck.sim.fleet import Fleet, Ports
+    from umcheck.sim.fleet import Fleet, KdcError, Ports
 
     ports = Ports.ephemeral() if args.ephemeral_ports else Ports(args.winrm_port, args.winrm_https_port, args.ssh_port)
     fleet = Fleet(scenario, first_address=args.first_address, ports=ports, state_dir=args.state_dir)
     try:
         await fleet.start()
-    except CapacityError as exc:
+    except (CapacityError, KdcError) as exc:
+        await fleet.stop()
         raise UsageError(str(exc)) from None
     except OSError as exc:
         await fleet.stop()
@@ -112,6 +117,8 @@ async def _serve(args: argparse.Namespace, scenario: Scenario) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if fleet.kdc is not None:  # the acceptors: the realm's config, no replay cache (kdc.py)
+        os.environ.update({k: v for k, v in fleet.kdc.env.items() if k in ("KRB5_CONFIG", "KRB5RCACHETYPE")})
     try:
         inventory = None
         if args.write_inventory:
@@ -123,6 +130,9 @@ async def _serve(args: argparse.Namespace, scenario: Scenario) -> int:
             tmp.write_text(json.dumps(_describe(fleet, inventory)))
             tmp.replace(args.ready_file)
         extra = f"; inventory {inventory}" if inventory else ""
+        if fleet.kdc is not None:
+            print(f"umcheck sim: Kerberos realm {fleet.kdc.realm}, KDC on 127.0.0.1:{fleet.kdc.port} (log "
+                  f"{fleet.kdc.log}); before scanning: export KRB5_CONFIG={fleet.krb5_conf}", flush=True)  # fmt: skip
         print(f"umcheck sim: {fleet.summary()}{extra}; CA {fleet.ca_file}; Ctrl-C to stop", flush=True)
         try:
             await asyncio.wait_for(stop.wait(), args.duration)

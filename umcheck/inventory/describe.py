@@ -23,6 +23,15 @@ def _endpoint(s: ConnectionSettings) -> str:
     return s.host
 
 
+def _kerberos(s: ConnectionSettings) -> bool:
+    if s.connection == "winrm":
+        return "kerberos" in s.winrm_transport
+    if s.connection == "psrp":
+        auth = s.psrp_auth or "negotiate"
+        return auth == "kerberos" or (auth == "negotiate" and bool(s.kerberos_hostname_override or s.kinit_mode))
+    return False
+
+
 def describe(s: ConnectionSettings) -> list[tuple[str, str]]:
     """(label, value) pairs for one host, secrets reduced to set / not set."""
     rows: list[tuple[str, str]] = [
@@ -38,6 +47,15 @@ def describe(s: ConnectionSettings) -> list[tuple[str, str]]:
         rows.append(("auth", s.psrp_auth or "negotiate"))
         if s.psrp_configuration_name:
             rows.append(("configuration", s.psrp_configuration_name))
+    if _kerberos(s):
+        from umcheck.transports.kerberos import kinit_mode
+
+        managed = kinit_mode(s.kinit_mode, s.password) == "managed"
+        rows.append(("Kerberos", "managed kinit (with the password)" if managed else "manual (an existing ticket)"))
+        if s.kerberos_hostname_override:
+            rows.append(("Kerberos SPN host name", s.kerberos_hostname_override))
+        if s.kerberos_delegation:
+            rows.append(("Kerberos delegation", "on (the TGT is forwarded to the host)"))
     if s.connection in ("winrm", "psrp") and (s.scheme or "https") == "https":
         rows.append(("TLS certificate validation", _onoff(s.cert_validation)))
         if s.ca_trust_path:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import shutil
 import socket
@@ -19,19 +20,26 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
 from umcheck.sim.addresses import loopback_addresses, raise_open_file_limit
 from umcheck.sim.auth import Credentials, NtlmUserFiles
 from umcheck.sim.certauth import ClientCert, host_subjects, issue_client_cert, request_client_certs
-from umcheck.sim.hosts import HostSpec
+from umcheck.sim.hosts import KEYTAB_FROM_KDC, SIM_DOMAIN, SIM_REALM, HostSpec
 from umcheck.sim.inventory_file import write_inventory
 from umcheck.sim.ssh import SshHost
 from umcheck.sim.stats import Stats
 from umcheck.sim.tls import CertificateAuthority
 from umcheck.sim.wsman import WsmanHost
+
+if TYPE_CHECKING:
+    from umcheck.sim.kdc import MiniKdc
+
+
+class KdcError(RuntimeError):
+    """The scenario has Kerberos hosts but the KDC for them cannot be started (krb5kdc missing, ...)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,8 @@ class Fleet:
         self.client_key_file = self.state_dir / "id_ed25519"
         self.ca: CertificateAuthority | None = None  # the fleet CA (also issues client certificates)
         self.client_certs: dict[str, ClientCert] = {}  # host name -> its mapped client certificate (auth certificate)
+        self.kdc: MiniKdc | None = None  # scenario Kerberos hosts (keytab "kdc:"): a throwaway realm on 127.0.0.1
+        self.krb5_conf = self.state_dir / "krb5.conf"  # the realm's client configuration (KRB5_CONFIG) when kdc is set
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -119,6 +129,8 @@ class Fleet:
 
     async def start(self) -> None:
         raise_open_file_limit(len(self.specs))
+        if any(s.keytab == KEYTAB_FROM_KDC for s in self.specs):
+            self._start_kdc()
         files = NtlmUserFiles(self.state_dir)
         ca = rogue = None
         if any(s.os == "windows" for s in self.specs):
@@ -221,10 +233,56 @@ class Fleet:
         for srv in servers:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(srv.wait_closed(), 2)
+        if self.kdc is not None:
+            self.kdc.stop()
         if self._own_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
     # ---------------------------------------------------------------- queries
+
+    def _start_kdc(self) -> None:
+        """A MIT KDC for the realm SIM.UMCHECK.TEST on 127.0.0.1 with a principal per scenario user and
+        ``HTTP/`` + ``host/<name>.sim.umcheck.test`` in a keytab per host (``keytabs/<name>.keytab``)."""
+        from umcheck.sim import kdc as kdcmod
+
+        problem = kdcmod.available()
+        if problem:
+            raise KdcError(f"the scenario has Kerberos hosts, which need a local KDC: {problem}")
+        krb = [s for s in self.specs if s.keytab == KEYTAB_FROM_KDC]
+        users: dict[str, str] = {}
+        for s in krb:
+            princ = self.kerberos_user(s.credentials.user)
+            if users.setdefault(princ, s.credentials.password) != s.credentials.password:
+                raise KdcError(f"Kerberos user {princ} has two different passwords in the scenario "
+                               "(a principal has one password)")  # fmt: skip
+        ktdir = self.state_dir / "keytabs"
+        ktdir.mkdir(mode=0o700, exist_ok=True)
+        keytabs = {s.name: ktdir / f"{s.name}.keytab" for s in krb}
+        for kt in keytabs.values():
+            kt.unlink(missing_ok=True)  # a reused state dir: ktadd appends
+        kdc = kdcmod.MiniKdc(self.state_dir / "kdc", realm=SIM_REALM, domain=SIM_DOMAIN)
+        if kdc.dir.exists():  # a reused state dir: a fresh database
+            shutil.rmtree(kdc.dir)
+        self.kdc = kdc
+        try:
+            kdc.start()
+            kdc.provision(users, {self.kerberos_fqdn(n): kt for n, kt in keytabs.items()})
+        except BaseException as exc:
+            kdc.stop()
+            self.kdc = None
+            if isinstance(exc, (RuntimeError, ValueError, OSError)):
+                raise KdcError(f"cannot start the simulated KDC: {' '.join(str(exc).split())}") from None
+            raise
+        shutil.copyfile(kdc.krb5_conf, self.krb5_conf)
+        self.specs = [dataclasses.replace(s, keytab=str(keytabs[s.name])) if s.name in keytabs else s
+                      for s in self.specs]  # fmt: skip
+
+    def kerberos_fqdn(self, name: str) -> str:
+        """The name a Kerberos host has in the fleet's realm (its SPNs are HTTP/ and host/<this>)."""
+        return f"{name}.{self.kdc.domain if self.kdc else SIM_DOMAIN}".lower()
+
+    def kerberos_user(self, user: str) -> str:
+        return user if "@" in user else f"{user}@{self.kdc.realm if self.kdc else SIM_REALM}"
 
     def host(self, name: str) -> SimHost:
         for h in self.hosts:

@@ -26,6 +26,9 @@ CLIENT_AUTH["psrp-https"] += ("certificate", "credssp")
 # Kerberos with a keytab (kerberos.py; the realm comes from kdc.py or a real KDC)
 for _t in ("winrm", "winrm-https", "psrp", "psrp-https"):
     CLIENT_AUTH[_t] += ("kerberos",)
+# HostSpec.keytab of scenario hosts with auth kerberos: the fleet starts a KDC (kdc.py) and makes the keytab
+KEYTAB_FROM_KDC = "kdc:"
+SIM_REALM, SIM_DOMAIN = "SIM.UMCHECK.TEST", "sim.umcheck.test"  # the realm `umcheck sim start` creates
 
 
 @dataclass(frozen=True)

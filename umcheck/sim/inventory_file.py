@@ -2,7 +2,9 @@
 
 Passwords are never written: ``ansible_password`` is a Jinja lookup of an environment variable,
 as a user would write it by hand. HTTPS hosts get the fleet CA; SSH hosts get the fleet's
-known_hosts file in ``umcheck_known_hosts``.
+known_hosts file in ``umcheck_known_hosts``. Kerberos hosts of the fleet's own realm get
+``user@SIM.UMCHECK.TEST`` and the hostname override naming their SPN (``<name>.sim.umcheck.test``);
+the header says which ``KRB5_CONFIG`` to export.
 """
 
 from __future__ import annotations
@@ -52,6 +54,11 @@ def _host_vars(fleet: Fleet, h: SimHost, password_env: str) -> dict[str, Any]:
                 v["ansible_winrm_ca_trust_path"] = str(fleet.ca_file)
             elif auth == "basic":
                 v["ansible_psrp_message_encryption"] = "never"
+    if auth == "kerberos" and fleet.kdc is not None:  # the fleet's own realm (`umcheck sim start`, kdc.py)
+        v["ansible_user"] = fleet.kerberos_user(h.credentials.user)
+        override = ("ansible_winrm_kerberos_hostname_override" if h.transport.startswith("winrm")
+                    else "ansible_psrp_negotiate_hostname_override")  # fmt: skip
+        v[override] = fleet.kerberos_fqdn(h.name)  # the SPN's name; ansible_host stays the 127.x address
     cc = fleet.client_certs.get(h.name) if auth == "certificate" else None
     if cc is not None:  # WinRM/PSRP certificate auth: the fleet CA issued this host's mapped client certificate
         winrm = h.transport.startswith("winrm")
@@ -78,5 +85,8 @@ def write_inventory(fleet: Fleet, path: Path | str, password_env: str = "UMCHECK
         "# Written by 'umcheck sim start': every host below is simulated on this machine's loopback.\n"
         f"# Passwords are read from the environment variable {password_env}; none is stored here.\n"
     )
+    if fleet.kdc is not None:
+        header += (f"# Kerberos hosts: realm {fleet.kdc.realm} on 127.0.0.1:{fleet.kdc.port}; before scanning:\n"
+                   f"#   export KRB5_CONFIG={fleet.krb5_conf}\n")  # fmt: skip
     path.write_text(header + yaml.safe_dump(inventory_dict(fleet, password_env), sort_keys=False, width=200))
     return path

@@ -160,6 +160,28 @@ class MiniKdc:
         if res.returncode != 0:
             raise RuntimeError(f"kadmin.local failed: {res.stderr.strip()[-300:]}")
 
+    def provision(self, users: dict[str, str], keytabs: dict[str, Path],
+                  services: tuple[str, ...] = ("HTTP", "host")) -> None:
+        """Users (principal -> password) and, per host fqdn, ``<service>/<fqdn>`` keys exported to a keytab
+        of that host's own - all in one kadmin.local run, passwords on its stdin (never on a command line)."""
+        for princ, password in users.items():
+            if not password or any(c.isspace() or c in "\"'\\" for c in password):
+                raise ValueError(f"the password of Kerberos principal {princ} must not be empty or contain "
+                                 "spaces or quotes (the simulated KDC's kadmin.local cannot take it)")
+        queries = [f"addprinc -pw {pw} {self.principal(u)}" for u, pw in users.items()]
+        for fqdn, keytab in keytabs.items():
+            princs = [f"{service}/{fqdn}@{self.realm}" for service in services]
+            queries += [f"addprinc -randkey {p}" for p in princs]
+            queries.append(f"ktadd -k {keytab} {' '.join(princs)}")
+        res = subprocess.run([find_tool("kadmin.local") or "kadmin.local"], input="\n".join(queries) + "\nquit\n",
+                             env={**os.environ, **self.env}, capture_output=True, text=True, timeout=600)
+        if res.returncode != 0:
+            raise RuntimeError(f"kadmin.local failed: {res.stderr.strip()[-300:]}")
+        for keytab in keytabs.values():
+            if not Path(keytab).exists():
+                raise RuntimeError(f"kadmin.local wrote no keytab {keytab}: {res.stderr.strip()[-300:]}")
+            os.chmod(keytab, 0o600)
+
     def as_requests(self, principal: str | None = None) -> int:
         """AS requests the KDC logged so far (optionally for one client principal)."""
         if not self.log.exists():

@@ -20,7 +20,7 @@ import yaml
 from umcheck.errors import InputError
 from umcheck.sim.auth import Credentials
 from umcheck.sim.faults import SSH_FAULTS, WINRM_FAULTS
-from umcheck.sim.hosts import TRANSPORTS, CommandRule, HostSpec
+from umcheck.sim.hosts import KEYTAB_FROM_KDC, TRANSPORTS, CommandRule, HostSpec
 from umcheck.sim.machines import LINUX_STATES, WINDOWS_STATES
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
@@ -28,6 +28,7 @@ DEFAULT_USER = "simadmin"
 _HOST_KEYS = {"name", "count", "transport", "auth", "user", "password_env", "states", "faults", "latency_ms", "run_ms",
               "workspace", "account_id", "location", "commands", "huge_output_mb", "cbt_strict"}  # fmt: skip
 _HOST_KEYS |= {"cert_subjects"}  # auth: certificate (umcheck/sim/certauth.py)
+_HOST_KEYS |= {"kerberos_only"}  # auth: kerberos (the fleet starts a KDC, fleet.py / kdc.py)
 _LINE = "__line__"
 
 
@@ -90,6 +91,11 @@ def _host_specs(entry: Mapping[str, Any], defaults: Mapping[str, Any], password:
             commands.append(CommandRule(c["match"], str(c.get("stdout", "")), str(c.get("stderr", "")), rc, delay))
         except ValueError as exc:
             raise InputError(f"host {name}: {exc}", path=path, line=c.get(_LINE, line)) from None
+    kerberos = str(merged.get("auth", "")) == "kerberos"
+    kerberos_only = merged.get("kerberos_only", False)
+    if not isinstance(kerberos_only, bool) or (kerberos_only and not kerberos):
+        raise InputError(f"host {name}: 'kerberos_only' is true or false, and only for auth: kerberos",
+                         path=path, line=line)  # fmt: skip
     specs = []
     for i in range(count):
         try:
@@ -110,6 +116,8 @@ def _host_specs(entry: Mapping[str, Any], defaults: Mapping[str, Any], password:
                 cbt_strict=bool(merged.get("cbt_strict", False)),
                 password_env=pw_env,
                 cert_subjects=_str_list(merged.get("cert_subjects"), "cert_subjects", path, line),
+                keytab=KEYTAB_FROM_KDC if kerberos else None,
+                kerberos_only=kerberos_only,
             ))  # fmt: skip
         except (ValueError, TypeError) as exc:
             raise InputError(str(exc), path=path, line=line) from None

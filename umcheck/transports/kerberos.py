@@ -195,9 +195,24 @@ def transport_error(exc: BaseException, settings, host: str) -> AuthFailed | Non
     """The Kerberos reason for a transport exception of a Kerberos host, else None."""
     if isinstance(exc, AuthFailed) or not wanted(settings):
         return None
+    return auth_error(exc, principal(settings.user), spn(settings, host))
+
+
+def spn(settings, host: str) -> str:  # type: ignore[no-untyped-def]
+    """The service principal the client library asks the KDC for."""
     service = "HTTP" if settings.connection == "winrm" else "host"  # pywinrm: HTTP/; pypsrp: host/ (WSMAN)
-    spn = f"{service}/{settings.kerberos_hostname_override or host}"
-    return auth_error(exc, principal(settings.user), spn)
+    return f"{service}/{settings.kerberos_hostname_override or host}"
+
+
+def host_rejected(error: BaseException, settings, host: str) -> AuthFailed | None:  # type: ignore[no-untyped-def]
+    """A plain 401 from a Kerberos host: the KDC issued the ticket, but the host could not accept it."""
+    if not isinstance(error, AuthFailed) or not str(error).startswith("credentials rejected by the host") \
+            or not wanted(settings):
+        return None
+    name = spn(settings, host)
+    return AuthFailed(f"Kerberos: the host refused the ticket for {name} (its keytab lacks that key or has an older "
+                      f"kvno: SPN on another account - setspn -Q {name} - or a stale computer account; or the user "
+                      "may not use WinRM there)")
 
 
 async def prepare(settings) -> None:  # type: ignore[no-untyped-def]

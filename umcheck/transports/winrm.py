@@ -134,7 +134,9 @@ class WinRMTransport(BlockingClient, TransportBase):
         krb = kerberos.transport_error(exc, self.settings, self.settings.host)  # kerberos.py
         if krb is not None:
             return wrap(krb, exc, (self.settings.password,))
-        return map_error(exc, answered=self.answered, secrets=(self.settings.password,))
+        error = map_error(exc, answered=self.answered, secrets=(self.settings.password,))
+        krb = kerberos.host_rejected(error, self.settings, self.settings.host)  # a 401 despite a ticket
+        return wrap(krb, exc, (self.settings.password,)) if krb is not None else error
 
     def _build(self) -> Protocol:
         s = self.settings

@@ -34,6 +34,15 @@ def _missing() -> str | None:
     return problem
 
 
+def require_kerberos() -> None:
+    """Skip (fail with UMCHECK_REQUIRE_KERBEROS=1) when no KDC or client Kerberos is available here."""
+    problem = _missing()
+    if problem:
+        if os.environ.get("UMCHECK_REQUIRE_KERBEROS") == "1":
+            pytest.fail(f"UMCHECK_REQUIRE_KERBEROS=1 but no Kerberos here: {problem}")
+        pytest.skip(f"no Kerberos here: {problem}")
+
+
 class Realm:
     def __init__(self, kdc: kdcmod.MiniKdc):
         self.kdc = kdc
@@ -59,11 +68,7 @@ class Realm:
 
 @pytest.fixture(scope="session")
 def krb_realm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Realm]:
-    problem = _missing()
-    if problem:
-        if os.environ.get("UMCHECK_REQUIRE_KERBEROS") == "1":
-            pytest.fail(f"UMCHECK_REQUIRE_KERBEROS=1 but no Kerberos here: {problem}")
-        pytest.skip(f"no Kerberos here: {problem}")
+    require_kerberos()
     kdc = kdcmod.MiniKdc(tmp_path_factory.mktemp("kdc"))
     kdc.start()
     saved = {k: os.environ.get(k) for k in (*kdc.env, "KRB5CCNAME", "KRB5_KTNAME")}
