@@ -24,7 +24,7 @@ import subprocess
 import tempfile
 import threading
 
-from umcheck.errors import AuthFailed
+from umcheck.errors import AuthFailed, HostError
 
 _LOCK = threading.Lock()
 _STATE: dict[str, object] = {"dir": None, "done": set()}
@@ -222,3 +222,17 @@ async def prepare(settings) -> None:  # type: ignore[no-untyped-def]
         import asyncio
 
         await asyncio.to_thread(ensure_ticket, settings.user, settings.password, settings.kinit_mode)
+
+
+def map_host_error(exc: BaseException, settings, answered: bool, base_map) -> HostError:  # type: ignore[no-untyped-def]
+    """The transport border for a WinRM/PSRP host: the Kerberos reason first (a gssapi error, or a
+    401 despite a ticket), else what ``base_map`` (the transport's own ``map_error``) makes of it."""
+    from umcheck.transports.neterrors import wrap
+
+    secrets = (settings.password,)
+    krb = transport_error(exc, settings, settings.host)
+    if krb is not None:
+        return wrap(krb, exc, secrets)
+    error = base_map(exc, answered=answered, secrets=secrets)
+    krb = host_rejected(error, settings, settings.host)
+    return wrap(krb, exc, secrets) if krb is not None else error

@@ -106,12 +106,7 @@ class PSRPTransport(BlockingClient, TransportBase):
         self._init_blocking()
 
     def map_exception(self, exc: BaseException) -> HostError:
-        krb = kerberos.transport_error(exc, self.settings, self.settings.host)  # kerberos.py
-        if krb is not None:
-            return wrap(krb, exc, (self.settings.password,))
-        error = map_error(exc, answered=self.answered, secrets=(self.settings.password,))
-        krb = kerberos.host_rejected(error, self.settings, self.settings.host)  # a 401 despite a ticket
-        return wrap(krb, exc, (self.settings.password,)) if krb is not None else error
+        return kerberos.map_host_error(exc, self.settings, self.answered, map_error)
 
     def _build(self) -> WSMan:
         s = self.settings
