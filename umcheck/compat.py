@@ -9,6 +9,7 @@ results from the official tools into the same reports.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -81,6 +82,40 @@ def _outcome(row: dict[str, Any]) -> RuleOutcome:
     )
 
 
+_BARE_LINKED_WORKSPACE_FAILED = "LinkedWorkspaceCheck.Failed"
+_NO_REGISTRATION = "AutomationAgentServiceConnectivityCheck1.Failed.NoRegistrationFound"
+
+
+def _multiple_workspaces(outcomes: Any) -> list[RuleOutcome]:
+    """Give official rows the multi-workspace reason umcheck's own rules give (quirk Q-W7).
+
+    The official script emits a bare ``LinkedWorkspaceCheck.Failed`` (no reason suffix) only when
+    several workspaces carry the Updates solution; every other failure of that rule is
+    ``LinkedWorkspaceCheck.Failed.NoWorkspace`` (Q-W2). In that case its
+    ``...Failed.NoRegistrationFound`` means "several workspaces", not "never registered", so the
+    row gets the reason ``MultipleWorkspaces`` and readiness grades the host Disconnected, the
+    same as from umcheck facts.
+    """
+    outcomes = list(outcomes)
+    multiple = any(
+        o.RuleId == "LinkedWorkspaceCheck" and o.CheckResult == "Failed"
+        and o.CheckResultMessageId == _BARE_LINKED_WORKSPACE_FAILED
+        for o in outcomes
+    )
+    if not multiple:
+        return outcomes
+    return [
+        dataclasses.replace(
+            o,
+            reason="MultipleWorkspaces (official output: bare LinkedWorkspaceCheck.Failed, "
+            "several workspaces have the Updates solution)",
+        )
+        if o.CheckResultMessageId == _NO_REGISTRATION
+        else o
+        for o in outcomes
+    ]
+
+
 def parse_official(raw: str | bytes) -> tuple[str, list[RuleOutcome]]:
     """(os_family, outcomes) from an official script's JSON output."""
     data = _find_json(decode(raw))
@@ -88,6 +123,6 @@ def parse_official(raw: str | bytes) -> tuple[str, list[RuleOutcome]]:
         data = [data]  # ConvertTo-Json renders a one-element array as an object
     if not isinstance(data, list) or not data or not all(isinstance(r, dict) for r in data):
         raise OfficialOutputError("troubleshooter JSON is not a list of result rows")
-    outcomes = [_outcome(r) for r in data]
+    outcomes = _multiple_workspaces(_outcome(r) for r in data)
     family = "linux" if all(o.RuleId.startswith("Linux.") for o in outcomes) else "windows"
     return family, outcomes

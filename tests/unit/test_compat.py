@@ -61,3 +61,40 @@ def test_multiple_workspaces_is_onboarded_not_unconfigured() -> None:
 
     assert readiness([row("MultipleWorkspaces")]).state == Readiness.DISCONNECTED
     assert readiness([row("NoRegistrationFound")]).state == Readiness.NOT_CONFIGURED
+
+
+def test_multiple_workspaces_graded_the_same_from_facts_and_from_official_json() -> None:
+    """The same two-workspace machine, from umcheck facts and from the official script's JSON
+    (same ids and arguments, no umcheck reasons): both Disconnected (Q-W7, docs/readiness.md)."""
+    import json
+    from datetime import UTC, datetime
+
+    from umcheck.facts import Facts
+    from umcheck.rules import RuleContext, evaluate_host
+
+    doc = json.loads((OFFICIAL.parent / "facts" / "windows-healthy.json").read_text(encoding="utf-8"))
+    win = doc["windows"]
+    ws = ["11111111-2222-3333-4444-555555555555", "66666666-7777-8888-9999-000000000000"]
+    win["workspaces"] = {"configured": ws, "with_updates": ws, "operations_log_present": True}
+    ctx = RuleContext(cloud="public", location="westeurope", is_azure=True,
+                      now=datetime(2024, 5, 1, 12, tzinfo=UTC))  # fmt: skip
+    from_facts = evaluate_host(Facts.from_dict(doc), ctx)
+    ids = {o.RuleId: o.CheckResultMessageId for o in from_facts}
+    assert ids["LinkedWorkspaceCheck"] == "LinkedWorkspaceCheck.Failed"  # bare: the official multi-workspace id
+    assert ids["AutomationAgentServiceConnectivityCheck1"].endswith(".Failed.NoRegistrationFound")
+
+    official = json.dumps([
+        {"RuleId": o.RuleId, "RuleGroupId": o.RuleGroupId, "CheckResult": o.CheckResult,
+         "CheckResultMessageId": o.CheckResultMessageId, "CheckResultMessageArguments": o.CheckResultMessageArguments}
+        for o in from_facts
+    ])  # fmt: skip
+    family, from_official = parse_official(official)
+    assert family == "windows"
+    assert readiness(from_facts).state == readiness(from_official).state == Readiness.DISCONNECTED
+
+    # A failure with a reason suffix (no workspace) keeps NoRegistrationFound meaning "not onboarded".
+    rows = json.loads(official)
+    for r in rows:
+        if r["RuleId"] == "LinkedWorkspaceCheck":
+            r["CheckResultMessageId"] = "LinkedWorkspaceCheck.Failed.NoWorkspace"
+    assert readiness(parse_official(json.dumps(rows))[1]).state == Readiness.NOT_CONFIGURED

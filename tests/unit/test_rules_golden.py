@@ -79,3 +79,27 @@ def test_every_failure_has_remediation() -> None:
         for mid in rule.message_ids:
             if ".Failed" in mid or ".PassedWithWarning" in mid:
                 assert remediation_for(mid) is not None, mid
+
+
+OFFICIAL_NOTED = [p for p in FIXTURES if "official" in _load(p)]
+
+
+@pytest.mark.parametrize("path", OFFICIAL_NOTED, ids=[f"{p.parent.name}/{p.stem}" for p in OFFICIAL_NOTED])
+def test_official_verdict_noted_and_cited(path: Path) -> None:
+    """Fixtures that note the official script's verdict cite where its logic decides it, and
+    differ from umcheck's only under a documented deviation."""
+    case = _load(path)
+    official = case["official"]
+    assert official["source"].strip() and official["verdict"].startswith(path.parent.name + ".")
+    if official["verdict"] != case["expected"]["CheckResultMessageId"]:
+        assert case.get("deviations"), "a different verdict needs a documented deviation"
+
+
+def test_proxy_answer_fixtures_note_the_official_verdict() -> None:
+    names = {f"{p.parent.name}/{p.stem}" for p in OFFICIAL_NOTED}
+    assert {
+        "IMDSConnectivity/failed-proxy-502-direct-200",
+        "HttpsConnection/warning-proxy-502-direct-200",
+        "HttpsConnection/failed-proxy-502-direct-refused",
+        "HttpsConnection/warning-proxy-403-connect-direct-200",
+    } <= names

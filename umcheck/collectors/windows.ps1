@@ -420,7 +420,11 @@ $UmcProbeBlock = {
                 if (($we -is [System.Net.WebException]) -and ($null -ne $we.Response)) {
                     $r.status = [int]$we.Response.StatusCode
                     $we.Response.Close()
+                    # An answer the proxy gives itself is a failure of the proxy path, status kept
+                    # (docs/facts.md): 407 (authentication), 502/504 (gateway: the endpoint was not
+                    # reached). Any other status came from the endpoint and proves it answers.
                     if ($Spec.via -eq 'proxy' -and $r.status -eq 407) { $r.error = 'proxy'; $r.detail = 'proxy authentication required' }
+                    elseif ($Spec.via -eq 'proxy' -and ($r.status -eq 502 -or $r.status -eq 504)) { $r.error = 'proxy'; $r.detail = 'proxy gateway error: HTTP ' + $r.status }
                     else { $r.ok = $true }
                 } else {
                     throw

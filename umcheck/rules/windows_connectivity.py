@@ -111,15 +111,30 @@ def check_jrds(facts: Facts, ctx: RuleContext) -> Verdict:
 # W15 HttpsConnection
 
 
+# Statuses that only a proxy (gateway) gives for a request sent through it: authentication
+# required, and "could not reach / no answer from the upstream server". A probe through the
+# proxy that gets one of these did not reach the endpoint, whatever its ``ok`` says.
+PROXY_STATUSES: frozenset[int] = frozenset({407, 502, 504})
+
+
 def https_works(probe: Probe | None) -> bool:
     """A real HTTP answer from the endpoint (any status) proves DNS, TCP, TLS and HTTP work.
 
-    A proxy's own refusal (error class ``proxy``, or 407) is a failure even though it carries a
-    status — the official script counts any "Forbidden" as success (Q-W6b).
+    A proxy's own refusal (error class ``proxy``, 407, or a gateway error 502/504 through the
+    proxy) is a failure even though it carries a status — the official script counts any
+    "Forbidden" as success (Q-W6b), and any other error of the first request sends it to the
+    direct retry.
     """
     if probe is None or probe.error == "proxy" or probe.status == 407:
         return False
+    if probe.via == "proxy" and probe.status in PROXY_STATUSES:
+        return False
     return probe.ok or probe.status is not None
+
+
+def http_2xx(probe: Probe | None) -> bool:
+    """The request succeeded: ``ok`` and a 2xx status (what ``Invoke-RestMethod`` does not throw on)."""
+    return probe is not None and probe.ok and probe.status is not None and 200 <= probe.status < 300
 
 
 def check_https(facts: Facts, ctx: RuleContext) -> Verdict:
@@ -201,9 +216,11 @@ def check_imds(facts: Facts, ctx: RuleContext) -> Verdict:
         "direct": probe_evidence(direct) if direct else None,
         "is_azure": ctx.is_azure,
     }
-    if first.ok:
+    # Invoke-RestMethod throws on any non-2xx answer (a proxy's 502 error page included), so
+    # only a 2xx counts as an answer, as in the Linux rule.
+    if http_2xx(first):
         return Verdict(CheckResult.PASSED, "The Azure instance metadata service (IMDS) answers.", evidence=ev)
-    if direct is not None and direct is not first and direct.ok:
+    if direct is not None and direct is not first and http_2xx(direct):
         return Verdict(
             CheckResult.FAILED,
             "IMDS answers only when the proxy is bypassed; exclude 169.254.169.254 from the proxy.",

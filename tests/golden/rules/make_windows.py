@@ -60,8 +60,11 @@ def case(
     deviations=(),
     context=None,
     errors=None,
+    official: dict | None = None,
 ) -> None:
     body: dict[str, Any] = {"description": description}
+    if official:
+        body["official"] = official  # the official script's verdict and where its logic decides it
     if deviations:
         body["deviations"] = list(deviations)
     body["context"] = context or CTX
@@ -761,6 +764,60 @@ def connectivity() -> None:
     )
     case(
         r,
+        "warning-proxy-502-direct-200",
+        "The proxy answers the request with its own 502 error page; direct works.",
+        {"probes": pair("https", HTTPS_URL, {"ok": True, "status": 502})},
+        exp(r, "PassedWithWarning", args=[], reason="ProxyFailed"),
+        official={
+            "verdict": "HttpsConnection.PassedWithWarning",
+            "source": "docs: /work/shared/reference/rules-reference.md 'W15 HttpsConnection' (the official script's decision table; the script source is not in this project): "
+            "Invoke-WebRequest throws on the 502 (no 'Forbidden' in the text) -> direct retry; "
+            "row 'direct request returns 200' -> PassedWithWarning.",
+        },
+    )
+    case(
+        r,
+        "failed-proxy-502-direct-refused",
+        "The proxy answers with its own 502 error page; the direct path is refused.",
+        {
+            "probes": pair(
+                "https",
+                HTTPS_URL,
+                {"ok": True, "status": 502},
+                {"ok": False, "status": None, "error": "refused", "detail": "Unable to connect to the remote server"},
+            )
+        },
+        exp(r, "Failed", args=[HTTPS_URL], reason="HttpsFailed"),
+        official={
+            "verdict": "HttpsConnection.Failed",
+            "source": "docs: /work/shared/reference/rules-reference.md 'W15 HttpsConnection' (the official script's decision table; the script source is not in this project): "
+            "Invoke-WebRequest throws on the 502 -> direct retry; row 'direct request error contains "
+            "\"Unable to connect to the remote server\"' -> Failed [uri].",
+        },
+    )
+    case(
+        r,
+        "warning-proxy-403-connect-direct-200",
+        "The proxy refuses the CONNECT tunnel with 403 (collector: error 'proxy', status kept); "
+        "direct answers 200.",
+        {
+            "probes": pair(
+                "https",
+                HTTPS_URL,
+                {"ok": False, "status": 403, "error": "proxy", "detail": "proxy CONNECT refused: 403 Forbidden"},
+            )
+        },
+        exp(r, "PassedWithWarning", args=[], reason="ProxyFailed"),
+        deviations=["Q-W6b"],
+        official={
+            "verdict": "HttpsConnection.Passed",
+            "source": "docs: /work/shared/reference/rules-reference.md 'W15 HttpsConnection' (the official script's decision table; the script source is not in this project): "
+            "row '1st request error text contains \"Forbidden\" (HTTP 403)' -> Passed; umcheck "
+            "deviates (docs/deviations.md Q-W6b): a proxy's refusal is not success.",
+        },
+    )
+    case(
+        r,
         "passed-direct-only",
         "Only a direct probe was reported: it decides.",
         {"probes": [http("https", HTTPS_URL, "direct")]},
@@ -817,6 +874,32 @@ def connectivity() -> None:
         "IMDS answers only without the proxy (official severity: Failed).",
         {"probes": imds({"ok": False, "status": 502, "error": "proxy"})},
         exp(r, "Failed", args=[], reason="ProxyBlocksImds"),
+    )
+    case(
+        r,
+        "failed-proxy-502-direct-200",
+        "The proxy answers its own 502 error page (ok: true, not 2xx); direct answers 200.",
+        {"probes": imds({"ok": True, "status": 502})},
+        exp(r, "Failed", args=[], reason="ProxyBlocksImds"),
+        official={
+            "verdict": "IMDSConnectivity.Failed",
+            "source": "docs: /work/shared/reference/rules-reference.md 'W17 IMDSConnectivity' (the official script's logic; the script source is not in this project): "
+            "Invoke-RestMethod throws on the proxy's 502 -> same request with an empty proxy "
+            "succeeds -> 'first fails and direct succeeds' -> Failed (VM likely behind a proxy).",
+        },
+    )
+    case(
+        r,
+        "warning-proxy-502-direct-down",
+        "The proxy answers its own 502 error page; the direct request times out.",
+        {"probes": imds({"ok": True, "status": 502}, down)},
+        exp(r, "PassedWithWarning", args=[], reason="ImdsUnreachable"),
+        official={
+            "verdict": "IMDSConnectivity.PassedWithWarning",
+            "source": "docs: /work/shared/reference/rules-reference.md 'W17 IMDSConnectivity' (the official script's logic; the script source is not in this project): "
+            "Invoke-RestMethod throws on the 502 and the direct retry fails -> 'both fail' -> "
+            "PassedWithWarning.",
+        },
     )
     case(
         r,

@@ -129,3 +129,18 @@ def test_psrp_script_carries_the_blob_as_a_parameter() -> None:
     assert inv.parameters == (("ParamsBlob", params.to_blob()),)  # bound by PSRP, never spliced into text
     assert check(inv.script) == []
     assert invocation.extract_params(invocation.psrp_text(inv.script, inv.parameters), None) == params
+
+
+def test_answers_the_proxy_gives_itself_are_proxy_errors_with_status_kept() -> None:
+    """407 and the gateway errors 502/504 on a via=proxy probe are ``ok: false, error: proxy``
+    (docs/facts.md); the status was set before and is kept; any other status is ``ok: true``."""
+    body = SCRIPT[SCRIPT.index("$r.status = [int]$we.Response.StatusCode"):]
+    body = body[: body.index("} else {")]
+    branches = [ln.strip() for ln in body.splitlines() if ln.strip().startswith(("if (", "elseif (", "else {"))]
+    assert len(branches) == 3, branches
+    first, second, last = branches
+    assert "$Spec.via -eq 'proxy'" in first and "$r.status -eq 407" in first and "$r.error = 'proxy'" in first
+    assert "$Spec.via -eq 'proxy'" in second and "$r.error = 'proxy'" in second
+    assert "$r.status -eq 502" in second and "$r.status -eq 504" in second
+    assert "$r.ok = $true" in last
+    assert "$r.ok = $true" not in first + second and "$r.status =" not in first + second
