@@ -24,7 +24,8 @@ from umcheck.state.merge import rule_ids
 def graded(base: HostResult, outcomes: list[RuleOutcome], family: str, selectors: Iterable[str] | None) -> HostResult:
     """Grade what was evaluated; rules the selection left out count as missing (the runner then
     carries earlier results into them, see umcheck/state/merge.py)."""
-    missing = [r for r in rule_ids(family) if r not in set(rule_ids(family, tuple(selectors or ())))]
+    selected = set(rule_ids(family, tuple(selectors or ())))
+    missing = [r for r in rule_ids(family) if r not in selected]
     verdict = readiness(outcomes, missing)
     return replace(base, status=HostStatus.OK, outcomes=outcomes, readiness=verdict.state,
                    readiness_reason=verdict.reason, os_family=family, missing_rules=missing)  # fmt: skip

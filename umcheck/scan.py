@@ -254,9 +254,11 @@ def _trace_transports() -> None:
     import logging
     import sys
 
+    log = logging.getLogger("umcheck.transport")
+    if log.handlers:  # a playbook's later plays: already on
+        return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("umcheck: transport: %(message)s"))
-    log = logging.getLogger("umcheck.transport")
     log.addHandler(handler)
     log.setLevel(logging.DEBUG)
     log.propagate = False

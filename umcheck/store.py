@@ -20,7 +20,7 @@ from umcheck.errors import InputError, UsageError
 from umcheck.reports.diff import FleetDiff, diff_fleets
 from umcheck.reports.runref import resolve_ref
 from umcheck.reports.summary import READINESS_ORDER, duration_seconds, parse_time
-from umcheck.results import FleetResult, HostResult, HostStatus, Readiness, RuleOutcome, RunScope
+from umcheck.results import FleetResult, HostStatus, Readiness, RuleOutcome, RunScope
 from umcheck.state.cells import Cell
 from umcheck.state.scope import scope_for
 from umcheck.typed_load import ShapeError, dump, load_dataclass
@@ -320,7 +320,7 @@ class Store:
         kinds = dict(self._db.execute("SELECT run_id, scope_json FROM runs").fetchall())
         start = 0
         for i in range(len(upto) - 1, -1, -1):
-            scope = RunScope.from_header({"scope": json.loads(kinds.get(upto[i]) or "null")})
+            scope = RunScope.from_header({"scope": _loads(kinds.get(upto[i]))})
             if scope is not None and scope.all_hosts:
                 start = i
                 break
@@ -345,14 +345,13 @@ class Store:
     def fleet_state(self, ref: str = "last") -> FleetResult:
         """The merged fleet state after run ``ref``: every host's latest result, as one FleetResult."""
         run_id = self.resolve(ref)
-        run = self.load_run(run_id)
-        hosts = []
+        rows = self._latest_rows(run_id, "result_json")
         try:
-            for _name, result_json in self._latest_rows(run_id, "result_json"):
-                hosts.append(HostResult.from_dict(json.loads(result_json)))
-        except (ValueError, ShapeError) as exc:
+            hosts = [json.loads(result_json) for _name, result_json in rows]
+        except ValueError as exc:
             raise InputError(f"fleet state at run {run_id} is damaged: {exc}", path=str(self.path)) from None
-        return replace(run, hosts=hosts, scope=None)  # a state covers every host it knows
+        # The run's header with the state's hosts (not the run's own: they would be read for nothing).
+        return replace(self.load_run(run_id, hosts=hosts), scope=None)  # a state covers every host it knows
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -413,19 +412,18 @@ class Store:
         rows = dict(self._db.execute("SELECT run_id, interrupted FROM runs WHERE scope_kind = 'full'").fetchall())
         return next((r for r in reversed(upto) if r in rows and not rows[r]), None)
 
-    def scope_of(self, run_id: str) -> RunScope | None:
-        row = self._db.execute("SELECT scope_json FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return RunScope.from_header({"scope": _loads(row[0])}) if row else None
-
-    def load_run(self, ref: str = "last") -> FleetResult:
+    def load_run(self, ref: str = "last", *, hosts: list[dict] | None = None) -> FleetResult:
+        """A recorded run; ``hosts`` (host result JSON) replaces its own hosts without reading them."""
         run_id = self.resolve(ref)
         (header_json,) = self._db.execute(
             "SELECT header_json FROM runs WHERE run_id = ?", (run_id,)
         ).fetchone()
-        rows = self._db.execute("SELECT result_json FROM hosts WHERE run_id = ? ORDER BY seq", (run_id,))
         try:
             header = json.loads(header_json)
-            header["hosts"] = [json.loads(r[0]) for r in rows]
+            if hosts is None:
+                rows = self._db.execute("SELECT result_json FROM hosts WHERE run_id = ? ORDER BY seq", (run_id,))
+                hosts = [json.loads(r[0]) for r in rows]
+            header["hosts"] = hosts
             return FleetResult.from_dict(header)
         except (ValueError, ShapeError) as exc:
             raise InputError(f"run {run_id} is damaged: {exc}", path=str(self.path)) from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from umcheck.reports.diff import FleetDiff
 from umcheck.reports.summary import FleetSummary
 from umcheck.results import RuleOutcome
-from umcheck.rules.readiness import format_age
+from umcheck.rules.readiness import aged_label, format_age
 
 DIFF_BASIS = {
     "runs": "rules evaluated in both runs (carried-forward results are not compared)",
@@ -33,8 +33,9 @@ def carried_prefix(o: RuleOutcome) -> str:
 
 
 def rule_label(o: RuleOutcome) -> str:
-    """The rule id, with the age of its result when it was carried forward: ``TlsVersionCheck [2h old]``."""
-    return o.RuleId if o.carried is None else f"{o.RuleId} [{format_age(o.carried.age_seconds)} old]"
+    """The rule id, with the age of its result when it was carried forward: ``TlsVersionCheck [2h old]``
+    (the same label the readiness reason uses)."""
+    return aged_label(o)
 
 
 def _n(count: int, one: str, many: str) -> str:

@@ -103,7 +103,7 @@ def readiness(outcomes: Iterable[RuleOutcome], missing: Iterable[str] = ()) -> R
         return ReadinessVerdict(Readiness.NOT_CONFIGURED, f"not onboarded: {ids}")
     failing = [o for o in outcomes if o.CheckResult == CheckResult.FAILED and o.RuleId not in INFORMATIONAL_RULES]
     if failing:
-        return ReadinessVerdict(Readiness.DISCONNECTED, f"onboarded but failing: {_names([_aged(o) for o in failing])}")
+        return ReadinessVerdict(Readiness.DISCONNECTED, f"onboarded but failing: {_names([aged_label(o) for o in failing])}")
     evaluated = [o for o in outcomes if o.CheckResult != CheckResult.NOT_EVALUATED]
     if not evaluated:
         return ReadinessVerdict(Readiness.UNKNOWN, "no rule could be evaluated (facts not collected)")
@@ -129,7 +129,7 @@ def readiness(outcomes: Iterable[RuleOutcome], missing: Iterable[str] = ()) -> R
     return ReadinessVerdict(Readiness.READY, "onboarded, no failing rule" + (f" ({'; '.join(notes)})" if notes else ""))
 
 
-def _aged(o: RuleOutcome) -> str:
+def aged_label(o: RuleOutcome) -> str:
     """A rule id, with the age of its result when it was carried forward from an earlier run."""
     return o.RuleId if o.carried is None else f"{o.RuleId} [{format_age(o.carried.age_seconds)} old]"
 

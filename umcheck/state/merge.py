@@ -63,7 +63,8 @@ def merge_host(
         elif cell.outcome is not None:
             carried = Carried(cell.run_id, cell.evaluated_at, _age(cell.evaluated_at, now))
             outcomes.append(replace(cell.outcome, carried=carried))
-    outcomes += [o for o in result.outcomes if o.RuleId not in set(everything)]  # official extras
+    known = set(everything)
+    outcomes += [o for o in result.outcomes if o.RuleId not in known]  # official extras
     verdict = readiness(outcomes, missing)
     return replace(
         result, outcomes=outcomes, missing_rules=missing, readiness=verdict.state, readiness_reason=verdict.reason
