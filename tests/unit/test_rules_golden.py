@@ -102,4 +102,10 @@ def test_proxy_answer_fixtures_note_the_official_verdict() -> None:
         "HttpsConnection/warning-proxy-502-direct-200",
         "HttpsConnection/failed-proxy-502-direct-refused",
         "HttpsConnection/warning-proxy-403-connect-direct-200",
+        "HttpsConnection/failed-proxy-connect-403-direct-refused",
+        "HttpsConnection/warning-proxy-connect-407-direct-200",
+        "IMDSConnectivity/failed-proxy-407-direct-200",
+        "IMDSConnectivity/failed-proxy-error-502-direct-200",
+        "Linux.ImdsCheck/passed-proxy-502-direct-200",
+        "Linux.ImdsCheck/failed-proxy-502-direct-refused",
     } <= names

@@ -582,6 +582,10 @@ def _read_status(sock, deadline):
     return int(m.group(1))
 
 
+# Statuses only a proxy gives to a plain HTTP request sent through it (docs/facts.md).
+PROXY_OWN_STATUSES = (407, 502, 504)
+
+
 def _parse_proxy(proxy):
     m = re.match(r"^(?:([A-Za-z]+)://)?(?:[^@/\s]*@)?([^:/\s]+)(?::(\d+))?", proxy or "")
     if not m:
@@ -616,7 +620,11 @@ def _http_probe(spec, params, proxy, deadline):
         request = "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: umcheck-collector/%s\r\n%sConnection: close\r\n\r\n" % (
             spec["method"], path, host, COLLECTOR_VERSION, headers)
         sock.sendall(request.encode("ascii"))
-        return _read_status(sock, deadline), None, None
+        status = _read_status(sock, deadline)
+        if spec["via"] == "proxy" and scheme == "http" and status in PROXY_OWN_STATUSES:
+            # the proxy's own answer (authentication, gateway): the endpoint was not reached
+            return status, "proxy", "proxy answered %d" % status
+        return status, None, None
     finally:
         sock.close()
 

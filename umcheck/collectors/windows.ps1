@@ -337,8 +337,13 @@ Invoke-UmcSection 'machine_keys' {
 Invoke-UmcSection 'windows_update' {
     $wu = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate'
     $au = $wu + '\AU'
+    # WUServer keeps an empty value as "" (present but empty), unlike other strings: the official
+    # script warns whenever the value exists, and with UseWUServer = 1 an empty one leaves Windows
+    # Update without a server (docs/deviations.md Q-W10b).
+    $wuServer = Get-UmcRegValue $wu 'WUServer'
+    if ($null -ne $wuServer) { $wuServer = ([string]$wuServer).Trim() }
     @{
-        wu_server = ConvertTo-UmcStr (Get-UmcRegValue $wu 'WUServer')
+        wu_server = $wuServer
         wu_status_server = ConvertTo-UmcStr (Get-UmcRegValue $wu 'WUStatusServer')
         use_wu_server = ConvertTo-UmcInt (Get-UmcRegValue $au 'UseWUServer')
         au_options = ConvertTo-UmcInt (Get-UmcRegValue $au 'AUOptions')
@@ -410,6 +415,40 @@ $UmcProbeBlock = {
                 $req.Proxy = $null
             }
             $resp = $null
+            if ($Spec.via -eq 'proxy' -and $uri.Scheme -eq 'https') {
+                # HttpWebRequest reports a proxy refusing the tunnel (403, 407, 502, ...) exactly like
+                # an answer from the endpoint. Asking for the tunnel ourselves first tells them apart
+                # (docs/facts.md): anything but 200 to CONNECT is the proxy's own answer.
+                $tu = New-Object System.Uri($purl)
+                $tc = New-Object System.Net.Sockets.TcpClient
+                try {
+                    $task = $tc.ConnectAsync($tu.Host, $tu.Port)
+                    $tunnel = -1
+                    if ($task.Wait($TimeoutMs)) {
+                    $tc.Client.ReceiveTimeout = $TimeoutMs
+                    $tc.Client.SendTimeout = $TimeoutMs
+                    $hp = $uri.Host + ':' + $uri.Port
+                    [void]$tc.Client.Send([System.Text.Encoding]::ASCII.GetBytes('CONNECT ' + $hp + " HTTP/1.1`r`nHost: " + $hp + "`r`n`r`n"))
+                    $buf = New-Object byte[] 4096
+                    $n = $tc.Client.Receive($buf)
+                    $head = [System.Text.Encoding]::ASCII.GetString($buf, 0, $n)
+                    $tunnel = 0
+                    if ($head -match '^HTTP/\d(\.\d)?\s+(\d{3})') { $tunnel = [int]$Matches[2] }
+                    }
+                } finally { $tc.Close() }
+                if ($tunnel -eq -1) {
+                    $r.error = 'timeout'
+                    $r.detail = 'no answer from the proxy within the probe timeout'
+                } elseif ($tunnel -ne 200) {
+                    $r.status = $tunnel
+                    if ($tunnel -eq 0) { $r.status = $null }
+                    $r.error = 'proxy'
+                    $r.detail = 'proxy CONNECT answered ' + $tunnel
+                }
+            }
+            if ($r.error) {
+                # the proxy refused the tunnel: nothing more to ask
+            } else {
             try {
                 $resp = $req.GetResponse()
                 $r.status = [int]$resp.StatusCode
@@ -431,6 +470,7 @@ $UmcProbeBlock = {
                 }
             } finally {
                 if ($null -ne $resp) { $resp.Close() }
+            }
             }
         }
     } catch {

@@ -87,15 +87,22 @@ def check_jrds(facts: Facts, ctx: RuleContext) -> Verdict:
     """The JRDS URI recorded on the machine first, then the region's documented record (Q-W5a)."""
     try:
         name, probes = first_named(facts, ("jrds_recorded", "jrds"))
-    except NotCollected as exc:
+    except NotCollected:
         facts.section("probes")  # a missing probes section is reported as such
         loc = normalize_location(ctx.location)
         where = f"region {loc!r}" if loc else "an unknown region (no account location given)"
-        raise NotCollected(
-            "probes",
+        why = (
             f"no JRDS endpoint known for {where}: the machine records no JRDS URI and the region has no "
-            "documented record (the official script would probe eus2)",
-        ) from exc
+            "documented record (the official script would probe eus2)"
+        )
+        # NotEvaluated with evidence (Q-W5a): the host the official script would have probed.
+        return Verdict(
+            CheckResult.NOT_EVALUATED,
+            f"Not evaluated: the 'probes' facts were not collected ({why}).",
+            args=[],
+            reason=f"probes: {why}",
+            evidence={"official_host": _official(ctx, "", "jrds")},
+        )
     unique = list({p.target.lower(): p for p in probes}.values())
     failing = [p for p in unique if not p.ok]
     decisive = failing[0] if failing else unique[0]

@@ -57,7 +57,25 @@ def check_wsus(facts: Facts, ctx: RuleContext) -> Verdict:
         "WUStatusServer": wu.wu_status_server,
         "UseWUServer": wu.use_wu_server,
     }
-    if not wu.wu_server:
+    if wu.wu_server == "":
+        # Present but empty (Q-W10b): the official script warns whenever WUServer exists.
+        if wu.use_wu_server == 1:
+            return Verdict(
+                CheckResult.WARNING,
+                "WUServer is present but empty while UseWUServer is 1: Windows Update has no "
+                "update server to scan against.",
+                args=[""],
+                reason="WsusEmpty",
+                evidence=ev,
+            )
+        return Verdict(
+            CheckResult.PASSED,
+            "WUServer is present but empty, and UseWUServer is not 1, so Windows Update does not use it.",
+            args=None,
+            reason="WsusInactive",
+            evidence=ev,
+        )
+    if wu.wu_server is None:
         return Verdict(
             CheckResult.PASSED,
             "Updates come from Windows Update (no WSUS server is configured); the "

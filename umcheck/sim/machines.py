@@ -180,6 +180,14 @@ WINDOWS_STATES: dict[str, tuple[str, Mutation]] = {
     "proxy_set": ("a WinHTTP proxy is configured", _all(
         _set("proxy.winhttp_proxy", "http://proxy.sim.umcheck.test:3128"),
         _set("proxy.winhttp_bypass", "<local>;169.254.169.254"))),
+    # The proxy's own answers (probes.py PROXY_ANSWERS; docs/facts.md "Proxy answers").
+    "proxy_error_page": ("a WinHTTP proxy answers 502 (its error page) for everything, IMDS included", _all(
+        _set("proxy.winhttp_proxy", "http://proxy.sim.umcheck.test:3128"), _set("proxy.winhttp_bypass", "<local>"))),
+    "proxy_denies_tunnel": ("a WinHTTP proxy refuses every HTTPS tunnel with 403 (IMDS bypasses it)", _all(
+        _set("proxy.winhttp_proxy", "http://proxy.sim.umcheck.test:3128"),
+        _set("proxy.winhttp_bypass", "<local>;169.254.169.254"))),
+    "proxy_auth_required": ("a WinHTTP proxy answers 407 (authentication required) for everything", _all(
+        _set("proxy.winhttp_proxy", "http://proxy.sim.umcheck.test:3128"), _set("proxy.winhttp_bypass", "<local>"))),
     "old_os": ("Windows Server 2008 SP2 (6.0), below the supported minimum", _all(
         _set("os.version", "6.0.6002"), _set("os.caption", "Microsoft Windows Server 2008 Standard"))),
     "missing_dotnet": (".NET Framework 4.x is not installed", _all(
@@ -205,6 +213,13 @@ WINDOWS_STATES: dict[str, tuple[str, Mutation]] = {
     "not_azure": ("not an Azure VM (IMDS does not answer)", _all()),
 }  # fmt: skip
 
+def _linux_proxy() -> Mutation:
+    return _all(
+        _set("proxy.agent_proxy", "http://proxy.sim.umcheck.test:3128"),
+        _set("proxy.agent_proxy_path", "/etc/opt/microsoft/omsagent/proxy.conf"),
+    )
+
+
 LINUX_STATES: dict[str, tuple[str, Mutation]] = {
     "healthy": ("a Ready Linux Hybrid Runbook Worker", _all()),
     "multihomed": ("two workspace directories under /var/opt/microsoft/omsagent", _multihomed_linux),
@@ -226,6 +241,9 @@ LINUX_STATES: dict[str, tuple[str, Mutation]] = {
         _set("proxy.env", {"HTTP_PROXY": "http://proxy.sim.umcheck.test:3128"}),
         _set("proxy.agent_proxy", "http://proxy.sim.umcheck.test:3128"),
         _set("proxy.agent_proxy_path", "/etc/opt/microsoft/omsagent/proxy.conf"))),
+    "proxy_error_page": ("the agent's proxy answers 502 (its error page) for everything", _linux_proxy()),
+    "proxy_denies_tunnel": ("the agent's proxy refuses every HTTPS tunnel with 403", _linux_proxy()),
+    "proxy_auth_required": ("the agent's proxy answers 407 (authentication required) for everything", _linux_proxy()),
     "old_os": ("Ubuntu 12.04, not a supported distribution", _all(
         _set("os.version_id", "12.04"), _set("os.pretty_name", "Ubuntu 12.04.5 LTS"))),
     "not_azure": ("not an Azure VM (no Azure asset tag, IMDS does not answer)", _set("dmi.asset_tag", None)),

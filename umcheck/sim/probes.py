@@ -18,7 +18,34 @@ AZURE_NAMES = {"agentsvc", "jrds", "jrds_recorded", "ods", "oms", "https", "http
 MAX_WORKSPACES = 4
 
 
+# State -> (status the proxy answers with itself, does it apply to plain-HTTP requests too).
+PROXY_ANSWERS: dict[str, tuple[int, bool]] = {
+    "proxy_error_page": (502, True),
+    "proxy_denies_tunnel": (403, False),  # only CONNECT is refused
+    "proxy_auth_required": (407, True),
+}
+
+
+def _proxy_answer(kind: str, states: tuple[str, ...]) -> dict[str, Any] | None:
+    """What the collector records when the proxy answers itself (docs/facts.md "Proxy answers")."""
+    for state, (status, plain_http_too) in PROXY_ANSWERS.items():
+        if state not in states:
+            continue
+        if kind == "https":
+            return {"ok": False, "status": status, "error": "proxy", "detail": f"proxy CONNECT answered {status}"}
+        if kind == "http" and plain_http_too:
+            if status == 403:
+                return {"ok": True, "status": status}
+            return {"ok": False, "status": status, "error": "proxy", "detail": f"proxy answered {status}"}
+    return None
+
+
 def _outcome(name: str, kind: str, via: str, states: tuple[str, ...], proxied: bool) -> dict[str, Any]:
+    if via == "proxy" and proxied and kind != "tcp":
+        bypassed = name == "imds" and "proxy_denies_tunnel" in states
+        answer = None if bypassed else _proxy_answer(kind, states)
+        if answer is not None:
+            return answer
     if name == "imds":
         if "not_azure" in states:
             return {"ok": False, "error": "timeout", "detail": "no answer from 169.254.169.254 within 5 s"}

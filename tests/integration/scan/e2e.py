@@ -48,13 +48,15 @@ WINDOWS_READINESS: dict[str, Readiness] = {
     # host is onboarded: Disconnected (docs/readiness.md), like Linux multihomed.
     "multihomed": D,
     "worker_stopped": D, "agent_errors": D, "endpoints_blocked": D, "proxy_set": R, "old_os": D,
+    # The proxy's own answers (HttpsConnection PassedWithWarning, IMDSConnectivity Failed is informational).
+    "proxy_error_page": R, "proxy_denies_tunnel": R, "proxy_auth_required": R,
     "missing_dotnet": D, "old_wmf": R, "wsus": R, "auto_reboot_keys": R, "auto_update": R,
     "machinekeys_denied": D, "not_configured": N, "not_azure": R,
 }  # fmt: skip
 LINUX_READINESS: dict[str, Readiness] = {
     "healthy": R, "multihomed": D, "worker_stopped": D, "omsagent_stopped": D, "agent_missing": N,
     "not_configured": N, "updates_disabled": N, "repos_blocked": D, "endpoints_blocked": D, "proxy_set": R,
-    "old_os": D, "not_azure": R,
+    "proxy_error_page": R, "proxy_denies_tunnel": R, "proxy_auth_required": R, "old_os": D, "not_azure": R,
 }  # fmt: skip
 _RANK = {R: 0, D: 1, N: 2}  # docs/readiness.md: first match wins -> Not configured, then Disconnected
 

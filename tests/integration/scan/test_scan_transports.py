@@ -110,3 +110,28 @@ def test_https_hosts_validated_against_the_fleet_ca(scan):
         assert s.ca_trust_path == scan.ca_file
     plain_ntlm = next(h.settings for h in inv.select("all", check_usable=False) if h.name == "winrm-ntlm-healthy")
     assert plain_ntlm.scheme == "http" and plain_ntlm.message_encryption == "auto"  # auto = encrypt on http
+
+
+# The proxy's own answers, end to end (docs/facts.md "Proxy answers"; official verdicts from
+# /work/shared/reference/rules-reference.md W15/W17 decision tables, fixtures in tests/golden/rules):
+# HttpsConnection: proxy refused + direct 200 -> PassedWithWarning (the 403 tunnel refusal is Q-W6b,
+# where the official script says Passed); IMDSConnectivity: Invoke-RestMethod throws on any non-2xx
+# from the proxy, the direct retry succeeds -> Failed ("behind a proxy").
+PROXY_VERDICTS = {
+    "proxy_error_page": ("HttpsConnection.PassedWithWarning", "IMDSConnectivity.Failed", 502),
+    "proxy_denies_tunnel": ("HttpsConnection.PassedWithWarning", "IMDSConnectivity.Passed", 403),
+    "proxy_auth_required": ("HttpsConnection.PassedWithWarning", "IMDSConnectivity.Failed", 407),
+}
+
+
+@pytest.mark.parametrize("state", sorted(PROXY_VERDICTS))
+def test_proxy_answers_give_the_official_branches_end_to_end(scan, state: str) -> None:
+    https, imds, status = PROXY_VERDICTS[state]
+    h = scan.host(f"state-win-{state.replace('_', '-')}")
+    by = {o.RuleId: o for o in h.outcomes}
+    assert by["HttpsConnection"].CheckResultMessageId == https
+    assert by["HttpsConnection"].evidence["proxy"]["status"] == status
+    assert by["HttpsConnection"].evidence["proxy"]["error"] == "proxy"
+    assert by["IMDSConnectivity"].CheckResultMessageId == imds
+    lnx = {o.RuleId: o for o in scan.host(f"state-lnx-{state.replace('_', '-')}").outcomes}
+    assert lnx["Linux.ImdsCheck"].CheckResult == "Passed"  # the direct request reached IMDS

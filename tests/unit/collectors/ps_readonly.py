@@ -25,6 +25,7 @@ ALLOWED_COMMANDS = {
 LOCAL_FUNCTION = re.compile(r"^(Get|Test|Add|ConvertTo|Invoke)-Umc[A-Za-z]+$")
 ALLOWED_NEW_OBJECT = {
     "system.collections.arraylist", "system.net.sockets.tcpclient", "system.net.webproxy", "system.uri",
+    "byte[]",  # a receive buffer
 }  # fmt: skip
 ALLOWED_COM = {"agentconfigmanager.mgmtsvccfg"}
 # Scriptblock variables that may be invoked with & (they hold literal scriptblocks of this file).
@@ -62,6 +63,7 @@ ALLOWED_METHODS = {
     "replace", "tolower", "toarray", "add", "getstring", "getvalue", "getcloudworkspaces", "getaccessrules",
     "translate", "touniversaltime", "addhours", "connectasync", "wait", "close", "dispose", "getresponse",
     "open", "addscript", "addargument", "begininvoke", "endinvoke", "beginstop",
+    "send", "receive", "getbytes",  # Socket: the CONNECT request a proxy probe asks for its tunnel with
 }  # fmt: skip
 PS7_ONLY_NODES = {"pipeline_chain_tail"}
 PS7_ONLY_PARAMETERS = {"-parallel"}

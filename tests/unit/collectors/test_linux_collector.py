@@ -237,3 +237,34 @@ def test_jrds_certificate_thumbprint_is_compared(peers, tmp_path) -> None:
     _, facts, _, _ = collect(root, peers)
     assert facts.section("worker").jrds_cert_thumbprint_matches is False
     assert outcomes(facts)["Linux.HybridWorkerStatusCheck"] == "Linux.HybridWorkerStatusCheck.Failed"
+
+
+@pytest.mark.parametrize("status", [407, 502, 504, 403])
+def test_the_proxys_own_answers_are_proxy_errors_with_the_status_kept(peers, status: int) -> None:
+    """docs/facts.md "Proxy answers": a plain-HTTP request through the proxy that gets 407/502/504
+    did not reach the endpoint; any status but 200 to CONNECT is the proxy refusing the tunnel.
+    A 403 to a plain-HTTP request may come from the endpoint, so it stays an answer (IMDS then
+    still needs a 2xx: Linux.ImdsCheck)."""
+    proxy = HttpListener(status=status)
+    try:
+        params = CollectorParams(
+            endpoints=[{"name": "https", "template": "https://we-jobruntimedata-prod-su1.azure-automation.net",
+                        "port": 443, "kind": "https"}],
+            probe_timeout=2.0,
+            sections=["probes"],
+            probe_overrides={**healthy_overrides(peers), "proxy.corp.example": proxy.address},
+        )  # fmt: skip
+        _, facts, _, _ = collect(ROOTS / "broken_conf", peers, params)  # agent proxy proxy.corp.example:3128
+    finally:
+        proxy.close()
+    by = {(p.name, p.via): p for p in facts.probes()}
+    imds, tunnel = by[("imds", "proxy")], by[("https", "proxy")]
+    assert by[("imds", "direct")].ok and by[("https", "direct")].ok  # the direct path works
+    assert tunnel.status == status and tunnel.error == "proxy" and not tunnel.ok
+    assert imds.status == status
+    if status == 403:
+        assert imds.ok and imds.error is None
+    else:
+        assert imds.error == "proxy" and not imds.ok
+    result = outcomes(facts)["Linux.ImdsCheck"]
+    assert result == "Linux.ImdsCheck.Passed"  # the direct request got the metadata service's 200
