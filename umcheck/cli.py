@@ -1,7 +1,7 @@
 """Command-line entry point: builds the parser from ``umcheck.commands`` and maps errors to exit codes.
 
-Exit codes: 0 all hosts Ready, 1 some host not Ready or unreachable, 2 usage or input error,
-130 interrupted. No business logic lives here.
+Exit codes: 0 all hosts Ready, 1 some host not Ready or unreachable, 2 usage, input or environment
+error (disk full, no permission: one line, never a traceback), 130 interrupted. No business logic lives here.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import importlib
 import sys
 
 from umcheck import __version__
-from umcheck.errors import UsageError
+from umcheck.errors import UsageError, environment_error
 from umcheck.warnings_sink import install as install_warnings
 
 # Each module in umcheck.commands exposes ``register(subparsers)`` which adds one subcommand
@@ -68,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # the machine refused (disk full, permissions) where no border named it
+        print(
+            f"umcheck: error: {environment_error(exc, 'use' if exc.filename else 'continue')}",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

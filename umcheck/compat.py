@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
+from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
 from umcheck.envelope import decode
 from umcheck.results import CheckResult, RuleOutcome
 from umcheck.rules.catalog import ALL_RULES
 from umcheck.rules.remediation import remediation_for
+from umcheck.typed_load import MAX_LIST, MAX_STR, describe
 
 _SPECS = {r.rule_id: r for r in ALL_RULES}
 _RESULTS = {c.value for c in CheckResult} | {"Information"}
@@ -26,27 +30,112 @@ class OfficialOutputError(ValueError):
     """The text holds no troubleshooter JSON we can read."""
 
 
-def _find_json(text: str) -> Any:
-    text = text.strip()
+# Bounds of the official-JSON search, so that hostile output costs time linear in its size.
+_MAX_LINE_TRIES = 16  # lines starting with "[" or "{" tried as a whole document, last first
+_MAX_SPAN_TRIES = 10_000  # bracket spans handed to the JSON parser (spans are disjoint: linear in all)
+_ROWS_START = re.compile(r"\[\s*(?:\{|\])|\{\s*[\"}]")  # how a list of rows (or one row) begins
+_MAX_DEPTH = 256  # deeper nesting is not troubleshooter output (its rows are 3 levels deep)
+_TOKEN = re.compile(r'\\.|["\[\]{}\n]')
+_CLOSER = {"[": "]", "{": "}"}
+
+
+def _loads(text: str) -> tuple[bool, Any]:
     try:
-        return json.loads(text)
-    except ValueError:
-        pass
+        return True, json.loads(text)
+    except (ValueError, RecursionError):
+        return False, None
+
+
+def _spans(text: str) -> Iterator[tuple[int, int]]:
+    """The outermost balanced ``[...]``/``{...}`` spans of ``text``, in order, from one linear scan.
+
+    Brackets inside JSON strings do not count (a string ends at its quote, or at a newline, which
+    JSON strings cannot hold). A bracket in the noise that never closes, or closes with the
+    wrong kind, does not hide what follows: the balanced spans inside it are candidates too. The
+    outermost of more than _MAX_DEPTH open brackets is dropped as noise, which bounds the work
+    per bracket; a parser retried at every bracket instead was quadratic.
+    """
+    # each open bracket: (its closer, where it opened, the balanced spans closed directly inside it)
+    stack: deque[tuple[str, int, list[tuple[int, int]]]] = deque()
+    in_string = False
+    for m in _TOKEN.finditer(text):
+        tok = m.group()
+        if in_string:
+            in_string = tok not in ('"', "\n")
+        elif tok == '"':
+            in_string = bool(stack)  # quotes in the noise between documents mean nothing
+        elif tok in _CLOSER:
+            stack.append((_CLOSER[tok], m.start(), []))
+            if len(stack) > _MAX_DEPTH:
+                yield from stack.popleft()[2]
+        elif stack and tok == stack[-1][0]:
+            start = stack.pop()[1]
+            if stack:
+                stack[-1][2].append((start, m.end()))
+            else:
+                yield start, m.end()
+        # anything else (a newline, an escape pair, a stray closer in the noise) changes nothing
+    for _closer, _start, inside in stack:  # brackets never closed: the spans inside them, in order
+        yield from inside
+
+
+def _find_json(text: str) -> Any:
+    """The troubleshooter's JSON in ``text``: the whole text, else a line, else the first span that parses.
+
+    Each step is linear in the text's size and the number of attempts is capped: the output of
+    one host must not cost the controller more than a few passes over it.
+    """
+    text = text.strip()
+    ok, doc = _loads(text)
+    if ok:
+        return doc
+    tries = 0
     for line in reversed(text.splitlines()):  # Linux: the last line starting with "["
         line = line.strip()
         if line.startswith(("[", "{")):
-            try:
-                return json.loads(line)
-            except ValueError:
-                continue
-    decoder = json.JSONDecoder()
-    for i, ch in enumerate(text):
-        if ch in "[{":
-            try:
-                return decoder.raw_decode(text, i)[0]
-            except ValueError:
-                continue
+            ok, doc = _loads(line)
+            if ok:
+                return doc
+            tries += 1
+            if tries >= _MAX_LINE_TRIES:
+                break
+    if '"RuleId"' not in text:  # every row has one: text without it is not worth a scan
+        raise OfficialOutputError("no troubleshooter JSON found in the output")
+    tries = 0
+    for start, end in _spans(text):  # Windows: pretty-printed, with noise around
+        if not _ROWS_START.match(text, start):  # "[INFO]" and the like: not worth a parse
+            continue
+        ok, doc = _loads(text[start:end])
+        if ok:
+            return doc
+        tries += 1
+        if tries >= _MAX_SPAN_TRIES:
+            break
     raise OfficialOutputError("no troubleshooter JSON found in the output")
+
+
+_ROW_TEXT = ("RuleId", "RuleGroupId", "RuleName", "RuleGroupName", "RuleDescription", "CheckResult",
+             "CheckResultMessage", "CheckResultMessageId")  # fmt: skip
+
+
+def _typed_row(row: dict[str, Any], index: int) -> dict[str, Any]:
+    """``row`` with its text fields checked and cut to MAX_STR, or OfficialOutputError naming the field.
+
+    The official JSON comes from the host like umcheck's own facts: a list where text belongs
+    must be a one-line error at the border, not a surprise in a report renderer.
+    """
+    out = dict(row)
+    for key in _ROW_TEXT:
+        value = row.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise OfficialOutputError(f"official[{index}].{key}: expected a string, got {describe(value)}")
+        out[key] = value[:MAX_STR]
+    args = row.get("CheckResultMessageArguments")
+    if isinstance(args, list):
+        out["CheckResultMessageArguments"] = args[:MAX_LIST]
+    return out
 
 
 def _arg(value: Any) -> Any:
@@ -123,6 +212,6 @@ def parse_official(raw: str | bytes) -> tuple[str, list[RuleOutcome]]:
         data = [data]  # ConvertTo-Json renders a one-element array as an object
     if not isinstance(data, list) or not data or not all(isinstance(r, dict) for r in data):
         raise OfficialOutputError("troubleshooter JSON is not a list of result rows")
-    outcomes = _multiple_workspaces(_outcome(r) for r in data)
+    outcomes = _multiple_workspaces(_outcome(_typed_row(r, i)) for i, r in enumerate(data))
     family = "linux" if all(o.RuleId.startswith("Linux.") for o in outcomes) else "windows"
     return family, outcomes

@@ -71,3 +71,34 @@ class ExecTimeout(HostError):
 
 class CollectorError(HostError):
     kind = "collector_error"
+
+
+class EnvironmentProblem(UsageError):
+    """The machine umcheck runs on refused something (disk full, no permission, read-only folder).
+
+    Not a bug and not a host's fault: one line and exit 2, so a scheduler never reads it as "a host
+    is not Ready" and nobody has to read a traceback to learn that the disk is full.
+    """
+
+
+_HINTS = {
+    "ENOSPC": "free some space or choose another folder",
+    "EDQUOT": "the disk quota is exhausted; free some space or choose another folder",
+    "EACCES": "check the owner and permissions of the folder, or choose another one",
+    "EPERM": "check the owner and permissions of the folder, or choose another one",
+    "EROFS": "the file system is read-only; choose another folder",
+    "ENOTDIR": "a part of the path is a file, not a folder",
+    "EISDIR": "a folder is in the way of a file",
+}
+
+
+def environment_error(exc: OSError, action: str, path: object | None = None) -> EnvironmentProblem:
+    """``cannot <action> <path>: <reason> (<what to do>)`` from an OSError, as one line."""
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    where = path if path is not None else exc.filename
+    reason = exc.strerror or str(exc) or exc.__class__.__name__
+    hint = _HINTS.get(name)
+    text = f"cannot {action}" + (f" {where}" if where is not None else "") + f": {reason}"
+    return EnvironmentProblem(text + (f" ({hint})" if hint else ""))

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from umcheck.errors import InputError
+from umcheck.errors import EnvironmentProblem, InputError, environment_error
+from umcheck.reports.atomic import PRIVATE, Modes, make_folder
 from umcheck.results import FleetResult, HostResult, RunScope
 from umcheck.typed_load import ShapeError
 
@@ -53,31 +54,58 @@ class JournalContents:
 
 
 class Journal:
-    """Append-only writer. One instance per run; only the runner's event loop writes to it."""
+    """Append-only writer. One instance per run; only the runner's event loop writes to it.
 
-    def __init__(self, path: Path):
+    Created owner-only (``modes``; the run folder too). A write that fails once the run is going
+    (disk full) does not stop the scan: the results are in memory and the reports may still fit.
+    The first such failure is kept in ``error`` and the journal stops writing; the caller reports
+    it once the reports are written.
+    """
+
+    def __init__(self, path: Path, modes: Modes = PRIVATE):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the run
+        self.error: EnvironmentProblem | None = None
+        make_folder(self.path.parent, modes)
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, modes.file)
+            self._fh = open(fd, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the run
+            if self._fh.tell() == 0:
+                os.fchmod(fd, modes.file)  # a new journal: exactly this, whatever the umask
+            elif not self._ends_with_newline():  # resuming after a kill: never glue onto a torn line
+                self._fh.write("\n")
+        except OSError as exc:
+            raise environment_error(exc, "write the journal", self.path) from None
         self._synced = time.monotonic()
-        if self._fh.tell() > 0:  # resuming after a kill: never glue a new line onto a torn one
-            with open(self.path, "rb") as existing:
-                existing.seek(-1, os.SEEK_END)
-                if existing.read(1) != b"\n":
-                    self._fh.write("\n")
 
-    def _write(self, record: dict[str, Any], *, sync: bool = False) -> None:
+    def _ends_with_newline(self) -> bool:
+        with open(self.path, "rb") as existing:
+            existing.seek(-1, os.SEEK_END)
+            return existing.read(1) == b"\n"
+
+    def _write(self, record: dict[str, Any], *, sync: bool = False, strict: bool = False) -> None:
         # flush() puts every line in the OS at once, which is what survives kill -9; fsync (which
         # also survives a power cut) is batched, since it blocks the event loop for milliseconds.
-        self._fh.write(json.dumps(record, separators=(",", ":"), default=str) + "\n")
+        if self.error is not None:
+            return
+        try:
+            self._append(json.dumps(record, separators=(",", ":"), default=str) + "\n")
+            now = time.monotonic()
+            if sync or now - self._synced >= FSYNC_INTERVAL:
+                os.fsync(self._fh.fileno())
+                self._synced = now
+        except OSError as exc:
+            self.error = environment_error(exc, "write the journal", self.path)
+            if strict:
+                raise self.error from None
+
+    def _append(self, line: str) -> None:
+        """The write itself (apart so tests can make the disk full)."""
+        self._fh.write(line)
         self._fh.flush()
-        now = time.monotonic()
-        if sync or now - self._synced >= FSYNC_INTERVAL:
-            os.fsync(self._fh.fileno())
-            self._synced = now
 
     def start(self, header: dict[str, Any]) -> None:
-        self._write({"type": "run", **header}, sync=True)
+        """The first line; failing here stops the run before any host is contacted."""
+        self._write({"type": "run", **header}, sync=True, strict=True)
 
     def host(self, result: HostResult) -> None:
         self._write({"type": "host", **result.to_dict()})
@@ -86,10 +114,19 @@ class Journal:
         self._write({"type": "end", "finished": finished, "interrupted": interrupted}, sync=True)
 
     def close(self) -> None:
-        if not self._fh.closed:
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-            self._fh.close()
+        if self._fh.closed:
+            return
+        try:
+            if self.error is None:
+                self._fh.flush()
+                os.fsync(self._fh.fileno())
+        except OSError as exc:
+            self.error = environment_error(exc, "write the journal", self.path)
+        finally:
+            try:
+                self._fh.close()
+            except OSError:  # the buffered tail could not be written either: already reported
+                pass
 
 
 def read_journal(path: Path) -> JournalContents:

@@ -10,13 +10,17 @@ user_version``; older databases are migrated in place, newer ones refused rather
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
-from umcheck.errors import InputError, UsageError
+from umcheck.errors import EnvironmentProblem, InputError, UsageError
+from umcheck.reports.atomic import PRIVATE, Modes, make_folder
 from umcheck.reports.diff import FleetDiff, diff_fleets
 from umcheck.reports.runref import resolve_ref
 from umcheck.reports.summary import READINESS_ORDER, duration_seconds, parse_time
@@ -27,6 +31,8 @@ from umcheck.typed_load import ShapeError, dump, load_dataclass
 
 SCHEMA_VERSION = 2
 DEFAULT_DB = Path("reports") / "umcheck.db"
+LOCK_TIMEOUT = 30.0  # seconds to wait for another process's write lock before giving up
+SIDE_FILES = ("-journal", "-wal", "-shm")  # SQLite's own companions: they move with the database
 
 # v2: the fleet state. outcome_json is NULL for a rule that was evaluated and emits no row.
 _CELLS = """
@@ -42,7 +48,8 @@ CREATE TABLE IF NOT EXISTS cells (
 );
 """
 
-_SCHEMA = """
+_SCHEMA = (
+    """
 CREATE TABLE runs (
     run_id          TEXT PRIMARY KEY,
     started         TEXT NOT NULL,
@@ -90,7 +97,9 @@ CREATE TABLE outcomes (
 CREATE INDEX runs_order ON runs(started_ts, run_id);
 CREATE INDEX outcomes_rule ON outcomes(run_id, rule_id, check_result);
 CREATE INDEX hosts_name ON hosts(name);
-""" + _CELLS
+"""
+    + _CELLS
+)
 
 
 _ORDER = "ORDER BY started_ts, run_id"
@@ -113,6 +122,7 @@ class RunSummary:
     readiness: dict[str, int] = field(default_factory=dict)
     scope: RunScope | None = None
     state: dict[str, int] | None = None
+    migration: dict[str, int] = field(default_factory=dict)  # the run's hosts by migration grade
 
     @property
     def scope_label(self) -> str:
@@ -127,6 +137,7 @@ class RunSummary:
             "interrupted": self.interrupted,
             "hosts": self.hosts,
             "readiness": dict(self.readiness),
+            "migration": dict(self.migration),
             "scope": dump(self.scope) if self.scope else None,
             "scope_label": self.scope_label,
         }
@@ -142,21 +153,120 @@ def _scope_of(fleet: FleetResult) -> RunScope:
     return fleet.scope or scope_for(fleet.rules, limit=fleet.limit, hosts=len({h.name for h in fleet.hosts}))
 
 
-class Store:
-    """The history database. One connection per instance; not shared between threads."""
+# --- when the database itself is the problem ---------------------------------------------------
 
-    def __init__(self, path: Path | str = DEFAULT_DB, *, create: bool = True):
+
+class DamagedHistory(InputError):
+    """The file is not (or no longer) a readable umcheck history database."""
+
+
+class LockedHistory(UsageError):
+    """Another process holds the database's lock for longer than LOCK_TIMEOUT."""
+
+
+_LOCKED = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
+_ENVIRONMENT = {3, 8, 10, 13, 14}  # PERM, READONLY, IOERR, FULL, CANTOPEN: the machine, not the file
+_SHORT_READ = 522  # SQLITE_IOERR_SHORT_READ: a truncated file, i.e. damage
+
+
+def recover_hint(path: Path | str) -> str:
+    return f'sqlite3 {path} ".recover" | sqlite3 recovered.db'
+
+
+def history_problem(path: Path | str, exc: sqlite3.Error) -> UsageError:
+    """One line saying what is wrong with the history database and what to do about it."""
+    code = getattr(exc, "sqlite_errorcode", None) or 0
+    text = str(exc) or exc.__class__.__name__
+    if code & 0xFF in _LOCKED or "locked" in text:
+        return LockedHistory(f"{path}: the history database is locked by another process "
+                             "(another umcheck recording a run?)")  # fmt: skip
+    if code != _SHORT_READ and (code & 0xFF in _ENVIRONMENT or "unable to open" in text):
+        return EnvironmentProblem(f"cannot use the history database {path}: {text} "
+                                  "(check the folder's space and permissions, or pass --db PATH)")  # fmt: skip
+    return DamagedHistory(f"not a usable umcheck history database ({text}); the next scan sets it aside and starts "
+                          f"a new one; to recover what is readable: {recover_hint(path)}", path=str(path))  # fmt: skip
+
+
+@contextlib.contextmanager
+def reading(path: Path | str) -> Iterator[None]:
+    """Turn SQLite errors while using the database at ``path`` into one-line UsageErrors."""
+    try:
+        yield
+    except LockedHistory as exc:
+        raise LockedHistory(f"{exc}; try again when it has finished") from None
+    except sqlite3.Error as exc:
+        problem = history_problem(path, exc)
+        if isinstance(problem, LockedHistory):
+            problem = LockedHistory(f"{problem}; try again when it has finished")
+        raise problem from None
+
+
+def set_aside(path: Path | str, now: datetime | None = None) -> Path:
+    """Rename a damaged database (and its -journal/-wal) to ``<name>.damaged-<UTC time>``.
+
+    The side files move too: a hot journal left next to a new database would be replayed into it.
+    """
+    path = Path(path)
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+    os.replace(path, target)
+    for side in SIDE_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(f"{path}{side}", f"{target}{side}")
+    return target
+
+
+class Store:
+    """The history database. One connection per instance; not shared between threads.
+
+    A new database is created owner-only (``modes.file``; SQLite gives its journal the same
+    permissions). Errors opening it are one line: DamagedHistory, LockedHistory or an
+    EnvironmentProblem (``history_problem``).
+    """
+
+    def __init__(
+        self,
+        path: Path | str = DEFAULT_DB,
+        *,
+        create: bool = True,
+        modes: Modes = PRIVATE,
+        timeout: float | None = None,
+    ):
         self.path = Path(path)
         if not self.path.exists():
             if not create:
                 raise UsageError(f"no history database at {self.path} (run a scan first, or pass --db PATH)")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(self.path.parent, modes)
+            try:
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, modes.file))
+                os.chmod(self.path, modes.file)
+            except FileExistsError:
+                pass  # another process made it meanwhile
+            except OSError as exc:
+                problem = sqlite3.OperationalError(f"unable to open database file: {exc.strerror}")
+                raise history_problem(self.path, problem) from None
         try:
-            self._db = sqlite3.connect(self.path, timeout=30)
+            self._db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT if timeout is None else timeout)
+        except sqlite3.Error as exc:
+            raise history_problem(self.path, exc) from None
+        try:
             self._db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise InputError(f"not a usable umcheck history database ({exc})", path=str(self.path)) from None
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise history_problem(self.path, exc) from None
+
+    def check(self) -> None:
+        """Every page readable (``PRAGMA quick_check``); DamagedHistory if not, before a scan trusts it."""
+        with reading(self.path):
+            rows = self._db.execute("PRAGMA quick_check").fetchall()
+            if rows != [("ok",)]:
+                detail = "; ".join(str(r[0]) for r in rows[:2])
+                raise sqlite3.DatabaseError(f"integrity check failed: {detail}")
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -267,7 +377,15 @@ class Store:
                 self._db.executemany(
                     "INSERT INTO outcomes VALUES (?,?,?,?,?,?,?)",
                     [
-                        (fleet.run_id, h.name, i, o.RuleId, o.RuleGroupId, o.CheckResult, o.CheckResultMessageId)
+                        (
+                            fleet.run_id,
+                            h.name,
+                            i,
+                            o.RuleId,
+                            o.RuleGroupId,
+                            o.CheckResult,
+                            o.CheckResultMessageId,
+                        )
                         for i, o in enumerate(h.outcomes)
                     ],
                 )
@@ -297,7 +415,9 @@ class Store:
 
     # --- the fleet state -----------------------------------------------------------------------
 
-    def cells_for(self, hosts: Iterable[str], *, exclude_run: str | None = None) -> dict[str, dict[str, Cell]]:
+    def cells_for(
+        self, hosts: Iterable[str], *, exclude_run: str | None = None
+    ) -> dict[str, dict[str, Cell]]:
         """Each host's latest cells (host -> rule -> Cell), for carrying into a partial run."""
         wanted = set(hosts)
         out: dict[str, dict[str, Cell]] = {}
@@ -306,7 +426,11 @@ class Store:
             if host not in wanted or run_id == exclude_run:
                 continue
             try:
-                outcome = load_dataclass(RuleOutcome, json.loads(outcome_json), capped=False) if outcome_json else None
+                outcome = (
+                    load_dataclass(RuleOutcome, json.loads(outcome_json), capped=False)
+                    if outcome_json
+                    else None
+                )
             except (ValueError, ShapeError):
                 continue  # a damaged cell is as good as none: the rule counts as never checked
             out.setdefault(host, {})[rule_id] = Cell(host, rule_id, run_id, at, outcome)
@@ -370,7 +494,13 @@ class Store:
         )
         return [
             RunSummary(
-                r[0], r[1], r[2], r[3], bool(r[4]), r[5], dict(zip(READINESS_ORDER, r[6:10], strict=True)),
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                bool(r[4]),
+                r[5],
+                dict(zip(READINESS_ORDER, r[6:10], strict=True)),
                 scope=RunScope.from_header({"scope": _loads(r[10])}),
             )  # fmt: skip
             for r in rows
@@ -379,7 +509,25 @@ class Store:
     def runs(self, limit: int | None = 20) -> list[RunSummary]:
         """The most recent runs, newest first."""
         out = self._summaries()[::-1]
-        return out[:limit] if limit else out
+        out = out[:limit] if limit else out
+        counts = self._migration_counts([r.run_id for r in out])
+        return [replace(r, migration=counts.get(r.run_id, {})) for r in out]
+
+    def _migration_counts(self, run_ids: list[str]) -> dict[str, dict[str, int]]:
+        """Hosts per migration grade for each run, read from the stored host results (runs recorded
+        before the successor pack have none: they count as Unknown)."""
+        out: dict[str, dict[str, int]] = {}
+        for i in range(0, len(run_ids), 500):
+            chunk = run_ids[i : i + 500]
+            rows = self._db.execute(
+                "SELECT run_id, CASE WHEN json_valid(result_json) THEN coalesce(json_extract(result_json, "
+                "'$.migration'), 'Unknown') ELSE 'Unknown' END, count(*) FROM hosts "
+                f"WHERE run_id IN ({','.join('?' * len(chunk))}) GROUP BY 1, 2",
+                chunk,
+            ).fetchall()
+            for run_id, state, n in rows:
+                out.setdefault(run_id, {})[str(state)] = int(n)
+        return out
 
     def trend(self, n: int = 14, until: str | None = None) -> list[RunSummary]:
         """The last ``n`` runs up to and including ``until`` (a run id; default the newest), oldest
@@ -409,7 +557,9 @@ class Store:
         """The newest complete (not interrupted) full-scope run up to and including ``until``."""
         ids = self.run_ids()
         upto = ids[: ids.index(until) + 1] if until in ids else ids
-        rows = dict(self._db.execute("SELECT run_id, interrupted FROM runs WHERE scope_kind = 'full'").fetchall())
+        rows = dict(
+            self._db.execute("SELECT run_id, interrupted FROM runs WHERE scope_kind = 'full'").fetchall()
+        )
         return next((r for r in reversed(upto) if r in rows and not rows[r]), None)
 
     def load_run(self, ref: str = "last", *, hosts: list[dict] | None = None) -> FleetResult:
@@ -421,7 +571,9 @@ class Store:
         try:
             header = json.loads(header_json)
             if hosts is None:
-                rows = self._db.execute("SELECT result_json FROM hosts WHERE run_id = ? ORDER BY seq", (run_id,))
+                rows = self._db.execute(
+                    "SELECT result_json FROM hosts WHERE run_id = ? ORDER BY seq", (run_id,)
+                )
                 hosts = [json.loads(r[0]) for r in rows]
             header["hosts"] = hosts
             return FleetResult.from_dict(header)
@@ -448,7 +600,9 @@ class Store:
         """A misspelt RuleId would silently select nothing; refuse it with suggestions instead."""
         from umcheck.rules.catalog import ALL_RULES, unknown_rule_message
 
-        seen = {r[0] for r in self._db.execute("SELECT DISTINCT rule_id FROM cells")} | {r.rule_id for r in ALL_RULES}
+        seen = {r[0] for r in self._db.execute("SELECT DISTINCT rule_id FROM cells")} | {
+            r.rule_id for r in ALL_RULES
+        }
         if rule_id not in seen:
             raise UsageError(unknown_rule_message(rule_id))
 

@@ -36,8 +36,18 @@ class ShapeError(ValueError):
         self.path = path
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
+    """The type of a JSON value, for "expected X, got Y" messages."""
     return "null" if value is None else type(value).__name__
+
+
+_describe = describe
+
+
+def _key(key: Any) -> str:
+    """An object key as part of a path: host-chosen, so kept short and printable (repr if not)."""
+    text = str(key)
+    return text if len(text) <= 64 and text.isprintable() and "." not in text else repr(text)[:64]
 
 
 def load(tp: Any, value: Any, path: str = "$", *, capped: bool = True) -> Any:
@@ -126,7 +136,7 @@ def _dict(item_tp: Any, capped: bool) -> Converter:
         for i, (k, v) in enumerate(value.items()):
             if capped and i >= MAX_DICT:
                 break
-            out[str(k)[:MAX_STR] if capped else str(k)] = item(v, f"{path}.{k}")
+            out[str(k)[:MAX_STR] if capped else str(k)] = item(v, f"{path}.{_key(k)}")
         return out
 
     return convert

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from umcheck.reports.text import render_diff
-from umcheck.store import DEFAULT_DB, Store
+from umcheck.store import DEFAULT_DB, Store, reading
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with Store(args.db, create=False) as store:
+    with reading(args.db), Store(args.db, create=False) as store:
         run_a = args.run_a or "previous"
         diff = store.diff(run_a, args.run_b, state=args.state)
     if args.json:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from umcheck.reports.escape import one_line
 from umcheck.retention import prune_runs
-from umcheck.store import DEFAULT_DB, Store
+from umcheck.store import DEFAULT_DB, Store, reading
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         for folder in prune_runs(args.reports_dir, args.prune):
             print(f"removed {folder}")
         return 0
-    with Store(args.db, create=False) as store:
+    with reading(args.db), Store(args.db, create=False) as store:
         runs = store.runs(limit=args.limit or None)
     if args.json:
         print(json.dumps([r.to_dict() for r in runs], indent=2))
@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
             r.readiness.get("Disconnected", 0),
             r.readiness.get("Not configured", 0),
             r.readiness.get("Unknown", 0),
+            _migration(r.migration),
             one_line(r.scope_label, 60),
             "interrupted" if r.interrupted else "",
         ]
@@ -67,8 +68,27 @@ def run(args: argparse.Namespace) -> int:
     print(
         tabulate(
             rows,
-            headers=["Run", "Started", "Took", "Hosts", "Ready", "Disconn.", "Not conf.", "Unknown", "Scope", "Note"],
+            headers=[
+                "Run",
+                "Started",
+                "Took",
+                "Hosts",
+                "Ready",
+                "Disconn.",
+                "Not conf.",
+                "Unknown",
+                "Migration",
+                "Scope",
+                "Note",
+            ],
             tablefmt="simple",
         )
     )
     return 0
+
+
+def _migration(counts: dict[str, int]) -> str:
+    """``3 migrated, 5 ready, 2 blocked``: the run's migration grades (blank before the successor pack)."""
+    short = (("Migrated", "migrated"), ("Ready to migrate", "ready"), ("Blocked", "blocked"))
+    parts = [f"{counts[k]} {label}" for k, label in short if counts.get(k)]
+    return ", ".join(parts) or "-"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from umcheck.ansible_cfg import AnsibleConfig
-from umcheck.errors import UsageError
+from umcheck.errors import InputError, UsageError
 from umcheck.inventory.vault import VaultSecrets, load_vault_secrets
 
 
@@ -89,14 +89,13 @@ def _short(item: str) -> str:
 
 
 def _yaml(text: str, where: str) -> Any:
-    import yaml
+    """YAML or JSON through the inventory's bounded loader (depth, aliases): one line on any problem."""
+    from umcheck.inventory.yaml_loader import load_yaml_text
 
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1})" if mark is not None else ""
-        raise UsageError(f"{where}: not valid YAML or JSON{at}") from None
+        return load_yaml_text(text, where)
+    except InputError as exc:
+        raise UsageError(f"not valid YAML or JSON: {exc}") from None
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:
@@ -119,3 +118,14 @@ def _vars_file(path: str) -> dict[str, Any]:
         raise UsageError(f"{where}: vault-encrypted extra-vars files are not supported; "
                          "decrypt it or put the variables in the inventory's group_vars")  # fmt: skip
     return _mapping(_yaml(text, where), where)
+
+
+def add_pack_option(p: argparse.ArgumentParser) -> None:
+    """``--pack``: which rule pack(s) to evaluate (docs/successor.md)."""
+    p.add_argument(
+        "--pack",
+        choices=["legacy", "successor", "all"],
+        default="all",
+        help="rule pack: legacy (Update Management troubleshooter), successor (Update Manager, Arc, "
+        "extension worker) or all (default: both, graded side by side)",
+    )

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from umcheck.errors import UsageError
 from umcheck.reports import FORMATS, HistoryInputs, from_history, parse_formats, render, write_reports
+from umcheck.reports.atomic import Modes
 from umcheck.reports.sources import load_run
-from umcheck.store import DEFAULT_DB
+from umcheck.store import DEFAULT_DB, reading
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,10 +43,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--reports-dir", type=Path, default=Path("reports"), help="run folders (default: %(default)s)"
     )
+    p.add_argument(
+        "--group-readable",
+        action="store_true",
+        help="let the group read the written reports (files 0640, new folders 0750; default owner-only)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    with reading(args.db):  # a damaged or locked history: one line saying what to do, exit 2
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.formats)
     loaded = load_run(args.run, db=args.db, reports_dir=args.reports_dir)
     try:
@@ -58,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         out_dir = Path(args.output) if args.output else loaded.run_dir
         if out_dir.exists() and not out_dir.is_dir():
             raise UsageError(f"output {out_dir} exists and is not a folder")
-        paths = write_reports(loaded.fleet, out_dir, formats, store=loaded.store, record=False)
+        paths = write_reports(loaded.fleet, out_dir, formats, store=loaded.store, record=False,
+                              modes=Modes.for_group(args.group_readable))  # fmt: skip
         for fmt in formats:
             print(f"{fmt:<10} {paths[fmt]}")
         return 0

@@ -13,7 +13,7 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
-from umcheck.commands.scan import list_hosts, print_outcome
+from umcheck.commands.scan import add_group_readable, list_hosts, print_outcome
 from umcheck.commands.settings import add_common, resolve
 from umcheck.plan import Timeouts
 from umcheck.playbook import Play, load_playbook
@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run a playbook of plays (e.g. playbooks/nightly.yml)")
     p.add_argument("playbook", type=Path)
     add_common(p)
+    add_group_readable(p)
     p.set_defaults(func=run)
 
 
@@ -42,8 +43,11 @@ def request_for(play: Play, base: ScanRequest, explicit: frozenset[str] = frozen
         pattern=play.hosts,
         selectors=selectors,
         forks=pick("forks", play.forks, base.forks),
-        timeouts=Timeouts(connect=pick("connect_timeout", play.connect_timeout, t.connect),
-                          host=pick("timeout", play.timeout, t.host), probe=t.probe),  # fmt: skip
+        timeouts=Timeouts(
+            connect=pick("connect_timeout", play.connect_timeout, t.connect),
+            host=pick("timeout", play.timeout, t.host),
+            probe=t.probe,
+        ),  # fmt: skip
         formats=pick("format", play.reports, base.formats),
         reports_dir=Path(play.output_dir) if play.output_dir else base.reports_dir,
         history=base.history if play.history is None else play.history,
@@ -71,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         vault=common.vault,
         defaults=common.defaults,
         verbosity=common.verbosity,
+        group_readable=args.group_readable,
     )
     if args.list_hosts:
         print(f"\nplaybook: {args.playbook}")

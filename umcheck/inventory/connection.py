@@ -12,7 +12,9 @@ certificates are validated unless a host turns that off.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import functools
 import logging
 import re
 import sys
@@ -22,7 +24,7 @@ from typing import Any
 
 from umcheck.errors import InputError
 from umcheck.inventory.model import Origin
-from umcheck.inventory.templating import RenderError, to_bool
+from umcheck.inventory.templating import RenderError, is_template, to_bool
 
 log = logging.getLogger("umcheck.inventory")
 
@@ -34,8 +36,20 @@ WINRM_TRANSPORTS = ("basic", "plaintext", "ssl", "ntlm", "kerberos", "credssp", 
 PSRP_AUTH = ("negotiate", "basic", "certificate", "kerberos", "ntlm", "credssp")
 ENCRYPTION = ("auto", "always", "never")
 WINDOWS_SHELLS = ("powershell", "cmd")
-_PASSWORD_VARS = ("ansible_password", "ansible_winrm_pass", "ansible_winrm_password", "ansible_ssh_pass",
-                  "ansible_ssh_password")
+# The address to connect to, per connection type (alias lists: the last defined name wins).
+HOST_VARS = {
+    "winrm": ("ansible_host", "ansible_winrm_host"),
+    "psrp": ("ansible_host", "ansible_psrp_host"),
+    "ssh": ("ansible_host", "ansible_ssh_host"),
+    "local": ("ansible_host",),
+}
+_PASSWORD_VARS = (
+    "ansible_password",
+    "ansible_winrm_pass",
+    "ansible_winrm_password",
+    "ansible_ssh_pass",
+    "ansible_ssh_password",
+)
 
 # umcheck's own host variables: name -> one-line description (also used by the docs and CLI).
 UMCHECK_VARS: dict[str, str] = {
@@ -47,11 +61,26 @@ UMCHECK_VARS: dict[str, str] = {
     "umcheck_is_azure": "true if the machine is an Azure VM (skips the guess)",
     "umcheck_probe_timeout": "limit for each network probe the collector makes, seconds",
     "umcheck_known_hosts": "known_hosts file for this SSH host (default ~/.ssh/known_hosts)",
+    "umcheck_wants_hrw": "true if the host runs user runbooks (needs the extension-based worker); default: guessed",
+    "umcheck_hrw_account_url": "the account's AutomationHybridServiceUrl, compared with the worker extension's",
+    "umcheck_migration": "false if the host is not moving to Update Manager (migration grade: Not applicable)",
 }
 
 
 class DeferredProblem(Exception):
     """A host cannot be connected to, but that only matters if the host gets selected."""
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr`` cut to one short line: a bad value may be a megabyte (or contain line breaks)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", bool: "a boolean", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
 
 
 @dataclass(frozen=True)
@@ -88,6 +117,9 @@ class ConnectionSettings:
     cloud: str = "public"
     automation_account_location: str | None = None
     is_azure: bool | None = None
+    wants_hrw: bool | None = None  # successor pack (umcheck_wants_hrw)
+    hrw_account_url: str | None = None
+    migrating: bool = True
     timeout: float | None = None
     probe_timeout: float | None = None
 
@@ -99,8 +131,13 @@ class _Vars:
     unusable, unless it is a password that cannot be resolved and one was given (``password_given``).
     """
 
-    def __init__(self, values: Mapping[str, Any], origins: Mapping[str, Origin], password_given: bool = False):
+    def __init__(
+        self, values: Mapping[str, Any], origins: Mapping[str, Origin], password_given: bool = False
+    ):
         self.values, self.origins, self.password_given = values, origins, password_given
+        self.names = getattr(values, "names", values)  # HostVars: the raw dict, for fast membership tests
+        # when a set: every name looked up is added (see connection_var_names)
+        self.asked: set[str] | None = None
 
     def fail(self, name: str, message: str) -> InputError:
         origin = self.origins.get(name, Origin(None))
@@ -108,8 +145,12 @@ class _Vars:
 
     def pick(self, *names: str) -> tuple[str | None, Any]:
         """The last of ``names`` that is defined wins (Ansible's alias rule)."""
+        if self.asked is not None:
+            self.asked.update(names)
+        if self.names.keys().isdisjoint(names):  # the common case, in C: most settings keep their default
+            return None, None
         for name in reversed(names):
-            if name not in self.values:
+            if name not in self.names:
                 continue
             try:
                 value = self.values[name]
@@ -122,24 +163,39 @@ class _Vars:
         return None, None
 
     def get(self, convert: Callable[[Any], Any], *names: str, default: Any = None) -> Any:
+        if self.asked is None and self.names.keys().isdisjoint(names):
+            return default
         name, value = self.pick(*names)
         if name is None:
             return default
         try:
             return convert(value)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            if _is_secret(name):  # the message would quote the value: say only what is wrong with it
+                raise self.fail(
+                    name, f"has the wrong type or form ({_kind(value)}); write it as one line of text"
+                ) from None
             raise self.fail(name, str(exc)) from None
+
+
+def _is_secret(name: str) -> bool:
+    from umcheck.inventory.listing import is_secret_name  # listing is the one place that knows secret names
+
+    return name in _PASSWORD_VARS or is_secret_name(name)
 
 
 def _text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(f"expected text, got {type(value).__name__} {value!r}")
+        raise ValueError(
+            f"expected text, got {_kind(value)} {_short(value)}; write a single value "
+            "(quote it in YAML if it looks like a list or mapping)"
+        )
     return str(value)
 
 
 def _port(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
-        raise ValueError(f"expected a port number, got {value!r}")
+        raise ValueError(f"expected a port number, got {_short(value)}")
     port = int(value)
     if not 1 <= port <= 65535:
         raise ValueError(f"port {port} is out of range 1-65535")
@@ -148,13 +204,13 @@ def _port(value: Any) -> int:
 
 def _seconds(value: Any) -> float:
     if isinstance(value, bool):
-        raise ValueError(f"expected a number of seconds, got {value!r}")
+        raise ValueError(f"expected a number of seconds, got {_short(value)}")
     try:
         seconds = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"expected a number of seconds, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"expected a number of seconds, got {_short(value)}") from None
     if not seconds > 0 or seconds == float("inf"):
-        raise ValueError(f"expected a positive number of seconds, got {value!r}")
+        raise ValueError(f"expected a positive number of seconds, got {_short(value)}")
     return seconds
 
 
@@ -162,8 +218,9 @@ def _choice(*choices: str) -> Callable[[Any], str]:
     def convert(value: Any) -> str:
         text = _text(value).strip().lower()
         if text not in choices:
-            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+            raise ValueError(f"{_short(value)} is not one of {', '.join(choices)}")
         return text
+
     return convert
 
 
@@ -174,7 +231,7 @@ def _validate_flag(value: Any) -> bool:
     try:
         return to_bool(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not 'validate', 'ignore' or a boolean") from None
+        raise ValueError(f"{_short(value)} is not 'validate', 'ignore' or a boolean") from None
 
 
 def _transports(value: Any) -> tuple[str, ...]:
@@ -182,25 +239,30 @@ def _transports(value: Any) -> tuple[str, ...]:
     result = tuple(_text(i).strip().lower() for i in items if _text(i).strip())
     bad = [t for t in result if t not in WINRM_TRANSPORTS]
     if bad or not result:
-        raise ValueError(f"unknown transport {', '.join(bad) or '(empty)'}; use {', '.join(WINRM_TRANSPORTS)}")
+        raise ValueError(
+            f"unknown transport {', '.join(bad) or '(empty)'}; use {', '.join(WINRM_TRANSPORTS)}"
+        )
     return result
 
 
 def _connection_type(v: _Vars) -> str:
-    name, value = v.pick("ansible_connection")
-    if name is None:
+    raw = v.get(lambda x: _text(x).strip(), "ansible_connection")  # type-checked: names file and line
+    if raw is None:
         return "ssh"
-    raw = _text(value).strip()
-    short = raw.removeprefix("ansible.builtin.").removeprefix("ansible.legacy.").removeprefix("ansible.windows.")
+    short = (
+        raw.removeprefix("ansible.builtin.").removeprefix("ansible.legacy.").removeprefix("ansible.windows.")
+    )
     short = _CONNECTION_ALIASES.get(short, short)
     if short not in CONNECTIONS:
-        raise DeferredProblem(f"ansible_connection '{raw}' is not supported by umcheck (use winrm, psrp, ssh or "
-                              "local), exclude this host from the pattern")
+        raise DeferredProblem(
+            f"ansible_connection '{raw}' is not supported by umcheck (use winrm, psrp, ssh or "
+            "local), exclude this host from the pattern"
+        )
     return short
 
 
 def _winrm(v: _Vars, s: dict[str, Any]) -> None:
-    s["host"] = v.get(_text, "ansible_host", "ansible_winrm_host", default=s["name"])
+    s["host"] = v.get(_text, *HOST_VARS["winrm"], default=s["name"])
     port = v.get(_port, "ansible_port", "ansible_winrm_port")
     scheme = v.get(_choice("http", "https"), "ansible_winrm_scheme")
     s["port"] = 5986 if port is None else port
@@ -225,12 +287,15 @@ def _winrm(v: _Vars, s: dict[str, Any]) -> None:
     s["kinit_mode"] = v.get(_choice("managed", "manual"), "ansible_winrm_kinit_mode")
     if s["read_timeout"] <= s["operation_timeout"]:
         name = v.pick("ansible_winrm_read_timeout_sec")[0] or "ansible_winrm_operation_timeout_sec"
-        raise v.fail(name, "the read timeout must be longer than the operation timeout "
-                     f"({s['read_timeout']:g} <= {s['operation_timeout']:g})")
+        raise v.fail(
+            name,
+            "the read timeout must be longer than the operation timeout "
+            f"({s['read_timeout']:g} <= {s['operation_timeout']:g})",
+        )
 
 
 def _psrp(v: _Vars, s: dict[str, Any]) -> None:
-    s["host"] = v.get(_text, "ansible_host", "ansible_psrp_host", default=s["name"])
+    s["host"] = v.get(_text, *HOST_VARS["psrp"], default=s["name"])
     port = v.get(_port, "ansible_port", "ansible_psrp_port")
     scheme = v.get(_choice("http", "https"), "ansible_psrp_protocol")
     if port is None:
@@ -240,7 +305,9 @@ def _psrp(v: _Vars, s: dict[str, Any]) -> None:
     s["user"] = v.get(_text, "ansible_user", "ansible_psrp_user")
     s["password"] = v.get(_text, "ansible_password", "ansible_winrm_pass", "ansible_winrm_password")
     s["psrp_auth"] = v.get(_choice(*PSRP_AUTH), "ansible_psrp_auth", default="negotiate")
-    s["psrp_configuration_name"] = v.get(_text, "ansible_psrp_configuration_name", default="Microsoft.PowerShell")
+    s["psrp_configuration_name"] = v.get(
+        _text, "ansible_psrp_configuration_name", default="Microsoft.PowerShell"
+    )
     s["path"] = v.get(_text, "ansible_psrp_path", default="wsman")
     s["cert_pem"] = v.get(_text, "ansible_psrp_certificate_pem")
     s["cert_key_pem"] = v.get(_text, "ansible_psrp_certificate_key_pem")
@@ -252,23 +319,33 @@ def _psrp(v: _Vars, s: dict[str, Any]) -> None:
     s["connect_timeout"] = v.get(_seconds, "ansible_psrp_connection_timeout")
     s["kerberos_hostname_override"] = v.get(_text, "ansible_psrp_negotiate_hostname_override")
     s["kerberos_delegation"] = v.get(to_bool, "ansible_psrp_negotiate_delegate", default=False)
-    s["kinit_mode"] = v.get(_choice("managed", "manual"), "ansible_winrm_kinit_mode", "ansible_psrp_kinit_mode")
+    s["kinit_mode"] = v.get(
+        _choice("managed", "manual"), "ansible_winrm_kinit_mode", "ansible_psrp_kinit_mode"
+    )
 
 
 def _ssh(v: _Vars, s: dict[str, Any]) -> None:
     # For ssh the legacy ansible_ssh_* names come last in the alias lists, so they win.
-    s["host"] = v.get(_text, "ansible_host", "ansible_ssh_host", default=s["name"])
+    s["host"] = v.get(_text, *HOST_VARS["ssh"], default=s["name"])
     s["port"] = v.get(_port, "ansible_port", "ansible_ssh_port", default=22)
     s["user"] = v.get(_text, "ansible_user", "ansible_ssh_user")
     s["password"] = v.get(_text, "ansible_password", "ansible_ssh_pass", "ansible_ssh_password")
-    s["ssh_private_key_file"] = v.get(_text, "ansible_private_key_file", "ansible_ssh_private_key_file",
-                                      default=v.defaults.private_key_file)
+    s["ssh_private_key_file"] = v.get(
+        _text, "ansible_private_key_file", "ansible_ssh_private_key_file", default=v.defaults.private_key_file
+    )
     checking = v.defaults.host_key_checking
-    s["ssh_host_key_checking"] = v.get(to_bool, "ansible_host_key_checking", "ansible_ssh_host_key_checking",
-                                       default=True if checking is None else checking)
+    s["ssh_host_key_checking"] = v.get(
+        to_bool,
+        "ansible_host_key_checking",
+        "ansible_ssh_host_key_checking",
+        default=True if checking is None else checking,
+    )
     s["connect_timeout"] = v.get(_seconds, "ansible_ssh_timeout")
     s["known_hosts"] = v.get(_text, "umcheck_known_hosts") or _user_known_hosts(
-        v.get(_text, "ansible_ssh_common_args", default="") + " " + v.get(_text, "ansible_ssh_extra_args", default=""))
+        v.get(_text, "ansible_ssh_common_args", default="")
+        + " "
+        + v.get(_text, "ansible_ssh_extra_args", default="")
+    )
 
 
 def _user_known_hosts(ssh_args: str) -> str | None:
@@ -295,15 +372,23 @@ class ConnectionDefaults:
     host_key_checking: bool | None = None
 
 
-def build_connection(name: str, values: Mapping[str, Any], origins: Mapping[str, Origin],
-                     password: str | None = None, defaults: ConnectionDefaults | None = None) -> ConnectionSettings:
+def build_connection(
+    name: str,
+    values: Mapping[str, Any],
+    origins: Mapping[str, Origin],
+    password: str | None = None,
+    defaults: ConnectionDefaults | None = None,
+    asked: set[str] | None = None,
+) -> ConnectionSettings:
     """Resolve one host's settings. Raises InputError (bad value) or DeferredProblem (unusable host).
 
     ``values`` is a plain mapping or the host's lazily rendered ``HostVars``. ``password`` (from
     --ask-pass / --password-env) is used when the inventory sets none, or when the inventory's
     password cannot be resolved (an unset environment variable, an undefined variable).
+    ``asked`` collects every variable name looked up.
     """
     v = _Vars(values, origins, password is not None)
+    v.asked = asked
     v.defaults = defaults or ConnectionDefaults()
     s: dict[str, Any] = {"name": name, "connection": _connection_type(v)}
     s["shell_type"] = v.get(lambda x: _text(x).strip().lower(), "ansible_shell_type")
@@ -314,7 +399,7 @@ def build_connection(name: str, values: Mapping[str, Any], origins: Mapping[str,
     elif s["connection"] == "ssh":
         _ssh(v, s)
     else:
-        s["host"] = v.get(_text, "ansible_host", default=name)
+        s["host"] = v.get(_text, *HOST_VARS["local"], default=name)
         s["user"] = v.get(_text, "ansible_user")
     if s.get("password") is None and password is not None:
         s["password"] = password
@@ -322,19 +407,87 @@ def build_connection(name: str, values: Mapping[str, Any], origins: Mapping[str,
         s["user"] = v.defaults.user
     s["os"] = v.get(_choice(*OS_NAMES), "umcheck_os") or _infer_os(s["connection"], s["shell_type"])
     if s["os"] == "linux" and s["connection"] in ("winrm", "psrp"):
-        raise v.fail("umcheck_os", f"is linux but ansible_connection is {s['connection']}, which only reaches Windows")
+        raise v.fail(
+            "umcheck_os", f"is linux but ansible_connection is {s['connection']}, which only reaches Windows"
+        )
     s["cloud"] = v.get(_choice(*CLOUDS), "umcheck_cloud", default="public")
-    s["automation_account_location"] = v.get(lambda x: _text(x).strip().lower().replace(" ", ""),
-                                             "umcheck_automation_account_location")
+    s["automation_account_location"] = v.get(
+        lambda x: _text(x).strip().lower().replace(" ", ""), "umcheck_automation_account_location"
+    )
     s["is_azure"] = v.get(to_bool, "umcheck_is_azure")
+    s["wants_hrw"] = v.get(to_bool, "umcheck_wants_hrw")
+    s["hrw_account_url"] = v.get(lambda x: _text(x).strip(), "umcheck_hrw_account_url")
+    s["migrating"] = v.get(to_bool, "umcheck_migration", default=True)
     s["timeout"] = v.get(_seconds, "umcheck_timeout")
     s["probe_timeout"] = v.get(_seconds, "umcheck_probe_timeout")
     s["connect_timeout"] = v.get(_seconds, "umcheck_connect_timeout", default=s.get("connect_timeout"))
     return ConnectionSettings(**s)
 
 
+@functools.cache
+def connection_var_names() -> frozenset[str]:
+    """Every variable name ``build_connection`` may read, found by asking it (so it stays in sync)."""
+    asked: set[str] = set()
+    for connection in CONNECTIONS:
+        with contextlib.suppress(InputError, DeferredProblem):
+            build_connection("h", {"ansible_connection": connection}, {}, asked=asked)
+    return frozenset(asked)
+
+
+class SettingsCache:
+    """Settings shared by hosts whose connection variables are the same values from the same places.
+
+    Most hosts of a large inventory differ only in name and address, and resolving ~30 aliased
+    settings per host dominated loading. The key holds every connection variable the host defines
+    (value and origin) except its address, which is resolved per host; a host with a template in
+    any of them is never cached (a template may depend on ``inventory_hostname``), nor is a failure.
+    """
+
+    def __init__(self, password: str | None, defaults: ConnectionDefaults | None) -> None:
+        self.password, self.defaults = password, defaults
+        self.names = connection_var_names()
+        self.addresses = frozenset(n for names in HOST_VARS.values() for n in names)
+        self._cache: dict[tuple[Any, ...], ConnectionSettings] = {}
+
+    def build(
+        self, name: str, values: Mapping[str, Any], raw: Mapping[str, Any], origins: Mapping[str, Origin]
+    ) -> ConnectionSettings:
+        """``build_connection`` for host ``name``; ``raw`` are its unrendered values behind ``values``."""
+        key = self._key(raw, origins)
+        cached = self._cache.get(key) if key is not None else None
+        if cached is not None:
+            copy = object.__new__(ConnectionSettings)  # dataclasses.replace re-runs a 35-field __init__
+            copy.__dict__.update(cached.__dict__, name=name)
+            copy.__dict__["host"] = _Vars(raw, origins).get(
+                _text, *HOST_VARS[cached.connection], default=name
+            )
+            return copy
+        settings = build_connection(name, values, origins, self.password, self.defaults)
+        if key is not None:
+            self._cache[key] = settings
+        return settings
+
+    def _key(self, raw: Mapping[str, Any], origins: Mapping[str, Origin]) -> tuple[Any, ...] | None:
+        key: list[Any] = []
+        for var in sorted(self.names.intersection(raw)):
+            value = raw[var]
+            if var in self.addresses:
+                if (
+                    not isinstance(value, (str, int, float, type(None)))
+                    or isinstance(value, bool)
+                    or (is_template(value))
+                ):
+                    return None  # resolved the slow way, with its own error message
+                key.append(var)  # which address names exist matters (alias order), not their values
+                continue
+            if not isinstance(value, (str, int, float, bool, type(None))) or is_template(value):
+                return None
+            key.append((var, type(value), value, origins.get(var)))
+        return tuple(key)
+
+
 def _unknown_umcheck_hint(key: str) -> str | None:
-    """" (did you mean umcheck_x?)" for an unknown ``umcheck_*`` name, None for any other name."""
+    """ " (did you mean umcheck_x?)" for an unknown ``umcheck_*`` name, None for any other name."""
     if not key.startswith("umcheck_") or key in UMCHECK_VARS:
         return None
     close = difflib.get_close_matches(key, list(UMCHECK_VARS), n=1, cutoff=0.75)
@@ -361,4 +514,3 @@ def warn_umcheck_names(layers: Iterable[tuple[Mapping[str, Any], Mapping[str, Or
             if hint is not None and (key, origin) not in seen:
                 seen.add((key, origin))
                 log.warning("%s: unknown variable '%s' is ignored%s", origin, key, hint)
-

@@ -7,6 +7,7 @@ variables that set them; the password is only ever "set" or "not set".
 from __future__ import annotations
 
 from umcheck.inventory.connection import ConnectionSettings
+from umcheck.reports.escape import one_line
 
 
 def _onoff(value: bool) -> str:
@@ -83,5 +84,7 @@ def describe(s: ConnectionSettings) -> list[tuple[str, str]]:
 
 def render(s: ConnectionSettings) -> str:
     """The host name, then one indented ``label: value`` line per setting."""
-    width = max(len(label) for label, _ in describe(s))
-    return "\n".join([f"{s.name}:"] + [f"  {label:<{width}}  {value}" for label, value in describe(s)])
+    rows = describe(s)
+    width = max(len(label) for label, _ in rows)
+    # Inventory text (names, addresses, user names) may carry escape sequences: never raw on a terminal.
+    return "\n".join([f"{one_line(s.name)}:"] + [f"  {label:<{width}}  {one_line(value)}" for label, value in rows])

@@ -36,8 +36,12 @@ TIMEOUT_ENV = "UMCHECK_INVENTORY_TIMEOUT"
 MAX_OUTPUT = 64 * 1024 * 1024
 _STDERR_PART = 64 * 1024
 # umcheck fails loudly: without these Ansible skips an unparsable source with a warning and exit 0.
-_FORCED_ENV = {"ANSIBLE_INVENTORY_UNPARSED_FAILED": "True", "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "True",
-               "ANSIBLE_NOCOLOR": "True", "ANSIBLE_FORCE_COLOR": "False"}
+_FORCED_ENV = {
+    "ANSIBLE_INVENTORY_UNPARSED_FAILED": "True",
+    "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "True",
+    "ANSIBLE_NOCOLOR": "True",
+    "ANSIBLE_FORCE_COLOR": "False",
+}
 _CONSTRUCTED = ("constructed", "ansible.builtin.constructed", "ansible.legacy.constructed")
 _PLUGIN_SUFFIXES = (".yml", ".yaml", "", ".config")  # what Ansible's auto and constructed plugins accept
 _PLUGIN_KEY = re.compile(r"""^["']?plugin["']?[ \t]*:""", re.MULTILINE)
@@ -72,7 +76,9 @@ def is_inventory_script(path: Path) -> bool:
         return False
 
 
-def load_ansible_format(data: InventoryData, path: Path, text: str, vault: VaultSecrets | None = None) -> bool:
+def load_ansible_format(
+    data: InventoryData, path: Path, text: str, vault: VaultSecrets | None = None
+) -> bool:
     """Read ``path`` if only Ansible understands it (a ``plugin:`` config) or it is a saved
     ``ansible-inventory --list`` JSON; False for an ordinary inventory file."""
     name = str(path)
@@ -80,7 +86,7 @@ def load_ansible_format(data: InventoryData, path: Path, text: str, vault: Vault
     if text.lstrip().startswith("{"):
         try:
             doc = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             doc = None  # a YAML flow mapping, or broken JSON: the YAML reader will say where
         if looks_like_list_json(doc):
             _mark_umcheck_only(data, name)
@@ -97,7 +103,9 @@ def load_ansible_format(data: InventoryData, path: Path, text: str, vault: Vault
         plugin = doc["plugin"]
         line = doc.line_of("plugin") if isinstance(doc, MarkedDict) else None
         if not isinstance(plugin, str):
-            raise InputError(f"'plugin' must be a plugin name, not {type(plugin).__name__}", path=name, line=line)
+            raise InputError(
+                f"'plugin' must be a plugin name, not {type(plugin).__name__}", path=name, line=line
+            )
         load_dynamic(data, path, plugin, line, vault)
         return True
     return False
@@ -109,8 +117,13 @@ def _mark_umcheck_only(data: InventoryData, name: str) -> None:
         read[-1] = (name, False)
 
 
-def load_dynamic(data: InventoryData, path: Path, plugin: str | None = None, line: int | None = None,
-                 vault: VaultSecrets | None = None) -> None:
+def load_dynamic(
+    data: InventoryData,
+    path: Path,
+    plugin: str | None = None,
+    line: int | None = None,
+    vault: VaultSecrets | None = None,
+) -> None:
     """Run ``ansible-inventory`` over a plugin config (``plugin`` set) or a script, and merge the result."""
     name = str(path)
     sources = [name]
@@ -118,9 +131,12 @@ def load_dynamic(data: InventoryData, path: Path, plugin: str | None = None, lin
         before = _sources_before(data, name)
         unreadable = [s for s, readable in before if not readable]
         if unreadable:
-            raise InputError(f"a constructed config cannot follow {unreadable[0]}, a saved ansible-inventory JSON "
-                             "that Ansible cannot read; save it as YAML instead ('ansible-inventory --list -y')",
-                             path=name, line=line)
+            raise InputError(
+                f"a constructed config cannot follow {unreadable[0]}, a saved ansible-inventory JSON "
+                "that Ansible cannot read; save it as YAML instead ('ansible-inventory --list -y')",
+                path=name,
+                line=line,
+            )
         sources = [s for s, _ in before] + sources
     doc = run_ansible_inventory(sources, name, plugin, line)
     ListJsonReader(data, name, vault).read(doc)
@@ -131,7 +147,9 @@ def find_ansible_inventory() -> str | None:
     found = shutil.which("ansible-inventory")
     if found:
         return found
-    beside = Path(sys.executable).parent / ("ansible-inventory.exe" if os.name == "nt" else "ansible-inventory")
+    beside = Path(sys.executable).parent / (
+        "ansible-inventory.exe" if os.name == "nt" else "ansible-inventory"
+    )
     return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
 
 
@@ -159,14 +177,18 @@ def _install_hint(plugin: str | None) -> str:
     return f"{hint}, then ansible-galaxy collection install {collection}" if collection else hint
 
 
-def run_ansible_inventory(sources: list[str], name: str, plugin: str | None = None,
-                          line: int | None = None) -> Any:
+def run_ansible_inventory(
+    sources: list[str], name: str, plugin: str | None = None, line: int | None = None
+) -> Any:
     """``ansible-inventory --list --export`` over ``sources``; its JSON, or InputError naming ``name``."""
     exe = find_ansible_inventory()
     what = f"the '{plugin}' inventory plugin" if plugin else "an inventory script"
     if exe is None:
-        raise InputError(f"{what} runs through ansible-inventory, which is not installed: {_install_hint(plugin)}",
-                         path=name, line=line)
+        raise InputError(
+            f"{what} runs through ansible-inventory, which is not installed: {_install_hint(plugin)}",
+            path=name,
+            line=line,
+        )
     timeout = inventory_timeout()
     cmd = [exe, *(f"--inventory={s}" for s in sources), "--list", "--export"]
     # A script that fails must not be read as an INI file instead (Ansible's next plugin would try).
@@ -181,6 +203,8 @@ def run_ansible_inventory(sources: list[str], name: str, plugin: str | None = No
         return json.loads(out)
     except ValueError as exc:
         raise InputError(f"ansible-inventory printed invalid JSON ({exc})", path=name) from None
+    except RecursionError:
+        raise InputError("ansible-inventory printed JSON nested too deeply", path=name) from None
 
 
 def failure_detail(stderr: str) -> str:
@@ -199,7 +223,7 @@ def failure_detail(stderr: str) -> str:
     marker = "Standard error from inventory script:"
     if marker in lines:
         block: list[str] = []
-        for x in lines[lines.index(marker) + 1:]:
+        for x in lines[lines.index(marker) + 1 :]:
             if not x or x.startswith("["):
                 break
             block.append(x)
@@ -220,8 +244,14 @@ def _run(cmd: list[str], timeout: float, name: str, extra_env: dict[str, str]) -
     env = {**os.environ, **_FORCED_ENV, **extra_env}
     with tempfile.TemporaryFile() as err:
         try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=env,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                env=env,
+                start_new_session=True,
+            )
         except OSError as exc:
             raise InputError(f"cannot run {cmd[0]}: {exc.strerror or exc}", path=name) from None
         chunks: list[bytes] = []
@@ -245,8 +275,11 @@ def _run(cmd: list[str], timeout: float, name: str, extra_env: dict[str, str]) -
         except subprocess.TimeoutExpired:
             _kill(proc)
             proc.wait()
-            raise InputError(f"ansible-inventory did not finish within {timeout:g} s; set {TIMEOUT_ENV}=SECONDS "
-                             "if this inventory is just slow", path=name) from None
+            raise InputError(
+                f"ansible-inventory did not finish within {timeout:g} s; set {TIMEOUT_ENV}=SECONDS "
+                "if this inventory is just slow",
+                path=name,
+            ) from None
         finally:
             if reader.is_alive():
                 _kill(proc)
@@ -254,8 +287,11 @@ def _run(cmd: list[str], timeout: float, name: str, extra_env: dict[str, str]) -
             if proc.stdout is not None and not reader.is_alive():
                 proc.stdout.close()
         if too_big.is_set():
-            raise InputError(f"ansible-inventory printed more than {MAX_OUTPUT / 2**20:g} MiB; "
-                             "umcheck refuses an inventory that large", path=name)
+            raise InputError(
+                f"ansible-inventory printed more than {MAX_OUTPUT / 2**20:g} MiB; "
+                "umcheck refuses an inventory that large",
+                path=name,
+            )
         return proc.returncode, b"".join(chunks), _head_and_tail(err)
 
 

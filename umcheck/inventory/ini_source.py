@@ -21,10 +21,30 @@ from umcheck.inventory.vault.plaintext import DecryptedText, hide_strings
 
 _SECTION = re.compile(r"^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$")
 _GROUP_NAME = re.compile(r"^([^:\]\s]+)\s*(?:#.*)?$")
+_SHLEX_SPACE = re.compile(r"[ \t\r\n]+")  # shlex's whitespace, nothing more (no \v, no Unicode spaces)
+
+
+def split_host_line(line: str) -> list[str]:
+    """``shlex.split(line, comments=True)``, in linear time when there is nothing to unquote.
+
+    shlex reads one character at a time and grows tokens by concatenation (quadratic on a long
+    token); without quotes or backslashes its result is a plain whitespace split up to the first ``#``.
+    """
+    if "'" in line or '"' in line or "\\" in line:
+        return shlex.split(line, comments=True)
+    return [t for t in _SHLEX_SPACE.split(line.split("#", 1)[0]) if t]
+
+
+# Text that can never be a Python literal: names, and words with ':', '/' or '@' (URLs, paths,
+# user@domain) or two dots (addresses, FQDNs). The parser is skipped for them: large inventories
+# are mostly such values, and literal_eval costs tens of microseconds each.
+_NEVER_LITERAL = re.compile(r"[\w.-]*[:/@][\w.:/@-]*|\w*\.\w*\.[\w.]*")
 
 
 def parse_ini_value(text: str) -> Any:
     """Python-literal typing as ansible-core applies it; unparseable text stays a string."""
+    if (text.isidentifier() and text not in ("True", "False", "None")) or _NEVER_LITERAL.fullmatch(text):
+        return text
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -78,8 +98,10 @@ class IniInventoryReader:
             if m:
                 group, state = m.group(1), m.group(2) or "hosts"
                 if state not in ("hosts", "children", "vars"):
-                    raise self.error(f"section [{group}:{state}] has unknown type '{state}' "
-                                     "(use [g], [g:children] or [g:vars])")
+                    raise self.error(
+                        f"section [{group}:{state}] has unknown type '{state}' "
+                        "(use [g], [g:children] or [g:vars])"
+                    )
                 if group not in self.data.groups and state == "vars":
                     pending_vars.setdefault(group, self.lineno)
                 self.data.add_group(group, self.origin())
@@ -98,15 +120,27 @@ class IniInventoryReader:
         for name, line in pending_vars.items():
             raise self.error(f"section [{name}:vars] is for group '{name}', which is not defined", line)
         for name, (line, parents) in pending_children.items():
-            raise self.error(f"section [{parents[-1]}:children] names group '{name}', which is not defined", line)
+            raise self.error(
+                f"section [{parents[-1]}:children] names group '{name}', which is not defined", line
+            )
 
     def _resolve_children(self, group: str, pending: dict[str, tuple[int, list[str]]]) -> None:
+        # Depth-first like a recursive walk (same child order), but on an explicit stack: a long
+        # chain of forward references costs no Python stack.
         if group not in pending:
             return
         line, parents = pending.pop(group)
-        for parent in parents:
-            self._add_child(parent, group, line)
-            self._resolve_children(parent, pending)
+        stack = [(group, line, iter(parents))]
+        while stack:
+            name, line, todo = stack[-1]
+            parent = next(todo, None)
+            if parent is None:
+                stack.pop()
+                continue
+            self._add_child(parent, name, line)
+            if parent in pending:
+                parent_line, grandparents = pending.pop(parent)
+                stack.append((parent, parent_line, iter(grandparents)))
 
     def _add_child(self, parent: str, child: str, line: int) -> None:
         try:
@@ -143,7 +177,7 @@ class IniInventoryReader:
 
     def _host_line(self, group: str, line: str) -> None:
         try:
-            tokens = shlex.split(line, comments=True)
+            tokens = split_host_line(line)
         except ValueError as exc:
             raise self.error(f"cannot split host line: {exc}") from None
         if not tokens:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from umcheck.errors import InputError
 from umcheck.inventory.model import CycleError, InventoryData, Origin, VarLayer
-from umcheck.inventory.yaml_loader import UnsafeStr
+from umcheck.inventory.yaml_loader import MAX_YAML_DEPTH, UnsafeStr
 
 if TYPE_CHECKING:
     from umcheck.inventory.vault import VaultSecrets
@@ -34,8 +34,11 @@ def looks_like_list_json(doc: Any) -> bool:
         return False
     if "_meta" in doc:
         return True
-    return any(isinstance(body, dict) and (isinstance(body.get("hosts"), list) or isinstance(body.get("children"), list))
-               for body in doc.values())
+    return any(
+        isinstance(body, dict)
+        and (isinstance(body.get("hosts"), list) or isinstance(body.get("children"), list))
+        for body in doc.values()
+    )
 
 
 class _Decoder:
@@ -60,7 +63,9 @@ class _Decoder:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "text", type(None): "null"}.get(type(value), type(value).__name__)
+    return {dict: "an object", list: "a list", str: "text", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
 
 
 class ListJsonReader:
@@ -78,6 +83,8 @@ class ListJsonReader:
     def read(self, doc: Any) -> None:
         if not isinstance(doc, dict):
             raise self.error(f"ansible-inventory JSON must be an object of groups, not {_kind(doc)}")
+        if _depth_exceeds(doc, MAX_YAML_DEPTH):  # values are walked recursively later (masking, rendering)
+            raise self.error(f"JSON nested more than {MAX_YAML_DEPTH} levels deep; flatten it")
         meta = doc.get("_meta", {})
         if not isinstance(meta, dict):
             raise self.error(f"'_meta' must be an object, not {_kind(meta)}")
@@ -90,8 +97,10 @@ class ListJsonReader:
             self._check_group(name, body)
         hosts = {h for body in groups.values() if body for h in body.get("hosts") or ()}
         if len(hosts) > MAX_HOSTS:
-            raise self.error(f"{len(hosts)} hosts is more than umcheck reads from one source ({MAX_HOSTS}); "
-                             "split the inventory")
+            raise self.error(
+                f"{len(hosts)} hosts is more than umcheck reads from one source ({MAX_HOSTS}); "
+                "split the inventory"
+            )
         for name in self._tree_order(groups):
             self._group(name, groups[name] or {})
         for host, values in hostvars.items():
@@ -106,8 +115,12 @@ class ListJsonReader:
             raise self.error(f"group '{name}' must be an object with hosts/children/vars, not {_kind(body)}")
         for key in body:
             if key not in _SECTIONS:
-                log.warning("%s: ignoring key '%s' in group '%s' (only hosts, children and vars are used)",
-                            self.path, key, name)
+                log.warning(
+                    "%s: ignoring key '%s' in group '%s' (only hosts, children and vars are used)",
+                    self.path,
+                    key,
+                    name,
+                )
         for key in ("hosts", "children"):
             names = body.get(key)
             if names is None:
@@ -116,25 +129,27 @@ class ListJsonReader:
                 raise self.error(f"'{key}' of group '{name}' must be a list of names, not {_kind(names)}")
             for item in names:
                 if not isinstance(item, str) or not item:
-                    raise self.error(f"'{key}' of group '{name}' holds {item!r}; names must be non-empty strings")
+                    raise self.error(
+                        f"'{key}' of group '{name}' holds {item!r}; names must be non-empty strings"
+                    )
         if not isinstance(body.get("vars") or {}, dict):
             raise self.error(f"'vars' of group '{name}' must be an object, not {_kind(body['vars'])}")
 
     @staticmethod
     def _tree_order(groups: dict[str, Any]) -> list[str]:
-        """Groups as Ansible lists them from ``all`` down (the JSON keys are sorted), then the rest."""
+        """Groups as Ansible lists them from ``all`` down (the JSON keys are sorted), then the rest.
+
+        Depth-first pre-order on an explicit stack: a deep ``children`` chain costs no Python stack.
+        """
         order: dict[str, None] = {}
-
-        def walk(name: str) -> None:
-            if name in order or name not in groups:
-                return
-            order[name] = None
-            for child in (groups[name] or {}).get("children") or ():
-                walk(child)
-
-        walk("all")
-        for name in groups:
-            walk(name)
+        for start in ("all", *groups):
+            stack = [start]
+            while stack:
+                name = stack.pop()
+                if name in order or name not in groups:
+                    continue
+                order[name] = None
+                stack.extend(reversed((groups[name] or {}).get("children") or ()))
         return list(order)
 
     def _group(self, name: str, body: dict[str, Any]) -> None:
@@ -168,6 +183,17 @@ class ListJsonReader:
             value = self.decode(value)
             if not _same(entry.vars, var, value):
                 entry.vars.set(var, value, self.origin)
+
+
+def _depth_exceeds(doc: Any, limit: int) -> bool:
+    todo = [(doc, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                return True
+            todo.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return False
 
 
 def _same(layer: VarLayer, key: str, value: Any) -> bool:

@@ -13,6 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from umcheck.errors import InputError
+
+# Limits that keep hostile or mistaken inventories from exhausting the machine (docs/inventory.md).
+MAX_GROUP_DEPTH = 1000  # levels of child groups below 'all'
+MAX_HOST_MENTIONS = 1_000_000  # host entries read from all sources, range expansions included
+
 
 @dataclass(frozen=True)
 class Origin:
@@ -29,6 +35,11 @@ class Origin:
 
 class CycleError(ValueError):
     """Adding a child group would make the group graph cyclic."""
+
+
+def group_error(group: Group, message: str) -> InputError:
+    """One line naming the file and line where ``group`` was first written."""
+    return InputError(message, path=group.origin.path, line=group.origin.line)
 
 
 @dataclass
@@ -56,6 +67,9 @@ class Group:
     parents: list[Group] = field(default_factory=list)
     hosts: list[HostEntry] = field(default_factory=list)
     priority: int = 1
+    # membership sets beside the ordered lists: checks stay O(1), so loading stays linear
+    child_names: set[str] = field(default_factory=set, repr=False)
+    host_names: set[str] = field(default_factory=set, repr=False)
 
     def ancestors(self) -> set[str]:
         seen: set[str] = set()
@@ -109,6 +123,7 @@ class InventoryData:
     def __init__(self) -> None:
         self.groups: dict[str, Group] = {}
         self.hosts: dict[str, HostEntry] = {}
+        self.mentions = 0  # add_host calls, bounded by MAX_HOST_MENTIONS
         self.add_group("all", Origin(None))
         self.add_group("ungrouped", Origin(None))
         self.add_child("all", "ungrouped")
@@ -120,23 +135,33 @@ class InventoryData:
         return group
 
     def add_host(self, name: str, group: str, origin: Origin, port: int | None = None) -> HostEntry:
+        self.mentions += 1
+        if self.mentions > MAX_HOST_MENTIONS:
+            raise InputError(
+                f"more than {MAX_HOST_MENTIONS:,} host entries (ranges expanded); split the inventory "
+                "or use smaller ranges",
+                path=origin.path,
+                line=origin.line,
+            )
         host = self.hosts.get(name)
         if host is None:
             host = self.hosts[name] = HostEntry(name, origin)
             if port is not None:  # like Ansible, only the first mention's port counts
                 host.vars.set("ansible_port", port, origin)
         g = self.groups[group]
-        if host not in g.hosts:
+        if name not in g.host_names:
+            g.host_names.add(name)
             g.hosts.append(host)
             host.groups.append(g)
         return host
 
     def add_child(self, parent: str, child: str) -> None:
         p, c = self.groups[parent], self.groups[child]
-        if c in p.children:
+        if child in p.child_names:
             return
-        if p is c or child in p.ancestors():
+        if p is c or (c.children and child in p.ancestors()):  # a group without children closes no cycle
             raise CycleError(f"making group '{child}' a child of '{parent}' creates a cycle")
+        p.child_names.add(child)
         p.children.append(c)
         c.parents.append(p)
 
@@ -156,32 +181,60 @@ class InventoryData:
         for g in list(self.groups.values()):
             if g is not all_group and not g.parents:
                 self.add_child("all", g.name)
+        dropped: set[str] = set()
         for h in self.hosts.values():
             real = [g for g in h.groups if g is not all_group and g is not ungrouped]
-            if ungrouped in h.groups and real:
-                ungrouped.hosts.remove(h)
+            if h.name in ungrouped.host_names and real:
+                dropped.add(h.name)
                 h.groups.remove(ungrouped)
-            elif not real and ungrouped not in h.groups:
+            elif not real and h.name not in ungrouped.host_names:
+                ungrouped.host_names.add(h.name)
                 ungrouped.hosts.append(h)
                 h.groups.append(ungrouped)
+        if dropped:  # one pass, not a list.remove per host
+            ungrouped.host_names -= dropped
+            ungrouped.hosts = [h for h in ungrouped.hosts if h.name not in dropped]
 
     def depths(self) -> dict[str, int]:
-        """Longest path from ``all`` for every group (used to order group variables)."""
+        """Longest path from ``all`` for every group (used to order group variables).
+
+        Iterative (Kahn's order), so any depth costs no Python stack; a group deeper than
+        ``MAX_GROUP_DEPTH`` or a cycle left by a source is an ``InputError`` naming the group.
+        """
+        pending = {name: len(g.parents) for name, g in self.groups.items()}
         memo: dict[str, int] = {}
-
-        def depth(g: Group) -> int:
-            if g.name not in memo:
-                memo[g.name] = 1 + max((depth(p) for p in g.parents), default=-1)
-            return memo[g.name]
-
-        for g in self.groups.values():
-            depth(g)
+        ready = [g for g in self.groups.values() if not g.parents]
+        for g in ready:
+            memo[g.name] = 0
+        while ready:
+            g = ready.pop()
+            depth = memo[g.name]
+            if depth > MAX_GROUP_DEPTH:
+                raise group_error(
+                    g,
+                    f"group '{g.name}' is nested more than {MAX_GROUP_DEPTH} levels deep below "
+                    "'all'; flatten the :children chain",
+                )
+            for child in g.children:
+                memo[child.name] = max(memo.get(child.name, 0), depth + 1)
+                pending[child.name] -= 1
+                if pending[child.name] == 0:
+                    ready.append(child)
+        stuck = [self.groups[n] for n, left in pending.items() if left > 0]
+        if stuck:
+            raise group_error(
+                stuck[0],
+                f"group '{stuck[0].name}' is part of a cycle of :children groups; remove one of the links",
+            )
         return memo
 
     def host_group_names(self, host: HostEntry) -> set[str]:
         """Every group the host belongs to, directly or through a child group (``all`` included)."""
         names: set[str] = set()
-        for g in host.groups:
-            names.add(g.name)
-            names |= g.ancestors()
+        todo = list(host.groups)
+        while todo:  # one walk over the union of ancestors, each group visited once
+            g = todo.pop()
+            if g.name not in names:
+                names.add(g.name)
+                todo.extend(g.parents)
         return names

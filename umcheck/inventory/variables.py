@@ -24,20 +24,42 @@ if TYPE_CHECKING:
 class VariableResolver:
     """Computes the merged (unrendered) variables of hosts; reuses depth and file caches."""
 
-    def __init__(self, data: InventoryData, base_dirs: Iterable[Path], extra_vars: VarLayer | None = None,
-                 vault: VaultSecrets | None = None):
+    def __init__(
+        self,
+        data: InventoryData,
+        base_dirs: Iterable[Path],
+        extra_vars: VarLayer | None = None,
+        vault: VaultSecrets | None = None,
+    ):
         self.data = data
         self.base_dirs = list(base_dirs)  # not deduplicated: order of -i sources matters
         self.extra_vars = extra_vars or VarLayer()
         self.files = VarsFileCache(vault)
         self._depths = data.depths()
         self._group_layers: dict[tuple[str, ...], VarLayer] = {}
+        self._memberships: dict[tuple[str, ...], tuple[tuple[str, ...], list[Group]]] = {}
+
+    def _membership(self, host: HostEntry) -> tuple[tuple[str, ...], list[Group]]:
+        """All group names of ``host`` and its sorted groups, computed once per set of direct groups
+        (thousands of hosts share theirs)."""
+        key = tuple(g.name for g in host.groups)
+        found = self._memberships.get(key)
+        if found is None:
+            names = self.data.host_group_names(host)
+            groups = sorted(
+                (self.data.groups[n] for n in names - {"all"}),
+                key=lambda g: (self._depths[g.name], g.priority, g.name),
+            )
+            found = self._memberships[key] = (tuple(sorted(names - {"all"})), groups)
+        return found
 
     def sorted_groups(self, host: HostEntry) -> list[Group]:
         """The host's groups except ``all``, lowest precedence first."""
-        names = self.data.host_group_names(host) - {"all"}
-        groups = [self.data.groups[n] for n in names]
-        return sorted(groups, key=lambda g: (self._depths[g.name], g.priority, g.name))
+        return list(self._membership(host)[1])
+
+    def group_names(self, host: HostEntry) -> tuple[str, ...]:
+        """Every group of ``host`` (directly or through child groups) except ``all``, sorted by name."""
+        return self._membership(host)[0]
 
     def group_layer(self, groups: list[Group]) -> VarLayer:
         """Layers 1-6 (everything that comes from groups); shared by hosts with the same groups."""

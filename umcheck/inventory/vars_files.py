@@ -61,9 +61,24 @@ class VarsFileCache:
 
     def __init__(self, vault: VaultSecrets | None = None) -> None:
         self._layers: dict[Path, VarLayer] = {}
+        self._entries: dict[tuple[Path, str], frozenset[str] | None] = {}
         self.vault = vault  # decrypts vault-encrypted files and !vault values
 
+    def _listing(self, base_dir: Path, kind: str) -> frozenset[str] | None:
+        """Names in ``base_dir/kind`` (None: no such directory), listed once: a stat per host and
+        group would dominate loading a large inventory."""
+        key = (base_dir, kind)
+        if key not in self._entries:
+            try:
+                self._entries[key] = frozenset(os.listdir(base_dir / kind))
+            except OSError:
+                self._entries[key] = None
+        return self._entries[key]
+
     def layer_for(self, base_dir: Path, kind: str, name: str) -> VarLayer | None:
+        entries = self._listing(base_dir, kind)
+        if not entries or not any(f"{name}{ext}" in entries for ext in _EXTENSIONS):
+            return None
         vars_dir = base_dir / kind
         if not vars_dir.is_dir():
             return None
@@ -83,8 +98,11 @@ class VarsFileCache:
         layer = VarLayer()
         if data is not None:
             if not isinstance(data, dict):
-                raise InputError(f"a vars file must hold a mapping of variables, not {type(data).__name__}",
-                                 path=str(path), line=1)
+                raise InputError(
+                    f"a vars file must hold a mapping of variables, not {type(data).__name__}",
+                    path=str(path),
+                    line=1,
+                )
             for key, value in data.items():
                 line = data.line_of(key) if isinstance(data, MarkedDict) else None
                 if not isinstance(key, str):

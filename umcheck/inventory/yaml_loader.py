@@ -26,9 +26,19 @@ try:  # libyaml is ~10x faster on large inventories; marks are kept either way
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _BaseLoader = yaml.SafeLoader
 
+# Bounds on one YAML document (docs/inventory.md): nesting depth, and nodes counted with every alias
+# expanded - a "billion laughs" of anchors is a few lines of YAML but 10**9 values once expanded.
+MAX_YAML_DEPTH = 128
+MAX_YAML_NODES = 5_000_000
+# Below this many nesting indicators libyaml cannot recurse deep enough to overflow the C stack,
+# so the (slower) depth check on the event stream is only needed for larger documents.
+_SAFE_INDICATORS = 2_000
+
 VAULT_HEADER = "$ANSIBLE_VAULT"
-VAULT_HINT = ("this looks like vault-encrypted data without its tag; write 'NAME: !vault |' and the "
-              "encrypted lines indented below it")
+VAULT_HINT = (
+    "this looks like vault-encrypted data without its tag; write 'NAME: !vault |' and the "
+    "encrypted lines indented below it"
+)
 
 
 class MarkedDict(dict):
@@ -80,7 +90,9 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
             try:
                 hash(key)
             except TypeError:
-                raise InputError(f"mapping key {key!r} is not a scalar", path=self.source_path, line=line) from None
+                raise InputError(
+                    f"mapping key {key!r} is not a scalar", path=self.source_path, line=line
+                ) from None
             if key in result:
                 log.warning("%s:%s: duplicate key %r; the last definition wins", self.source_path, line, key)
             result[key] = self.construct_object(value_node, deep=deep)
@@ -113,14 +125,17 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     def construct_vault(self, node: yaml.Node) -> str:
         line = node.start_mark.line + 1
         if not isinstance(node, yaml.ScalarNode):
-            raise InputError("!vault must tag the encrypted text (NAME: !vault |)", path=self.source_path, line=line)
+            raise InputError(
+                "!vault must tag the encrypted text (NAME: !vault |)", path=self.source_path, line=line
+            )
         return _vault().decrypt_value(self.construct_scalar(node), self.vault, self.source_path, line)
 
     def construct_unsafe(self, node: yaml.Node) -> Any:
         if isinstance(node, yaml.ScalarNode):
             return UnsafeStr(self.construct_scalar(node))
-        raise InputError("!unsafe is only supported on strings", path=self.source_path,
-                         line=node.start_mark.line + 1)
+        raise InputError(
+            "!unsafe is only supported on strings", path=self.source_path, line=node.start_mark.line + 1
+        )
 
 
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_yaml_map)
@@ -132,22 +147,117 @@ _LineLoader.add_constructor("!vault", _LineLoader.construct_vault)
 _LineLoader.add_constructor("!unsafe", _LineLoader.construct_unsafe)
 
 
+def _too_deep(path: str, line: int) -> InputError:
+    return InputError(f"YAML nested more than {MAX_YAML_DEPTH} levels deep; flatten it", path=path, line=line)
+
+
+def _check_event_depth(text: str, path: str) -> bool:
+    """Reject deep nesting before libyaml's recursive composer sees it (it would crash the process).
+
+    True when the depth was checked here (False: the document is too small to need it).
+    """
+    indicators = sum(text.count(c) for c in "[{-:?")
+    if indicators < _SAFE_INDICATORS:
+        return False
+    parser = _BaseLoader(text)
+    depth = 0
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise _too_deep(path, event.start_mark.line + 1)
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    finally:
+        parser.dispose()
+    return True
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _check_nodes(root: yaml.Node | None, path: str) -> None:
+    """Depth and size of the composed document with every alias expanded, before any value is built.
+
+    Aliases make the node graph a DAG (its expansion can be exponential), so sizes and heights are
+    computed once per distinct node, bottom-up on an explicit stack; an alias inside its own
+    anchor (a cycle) is refused too.
+    """
+    if root is None:
+        return
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            open_nodes.discard(key)
+            kids = _children(node)
+            size[key] = 1 + sum(size[id(k)] for k in kids)
+            height[key] = 1 + max((height[id(k)] for k in kids), default=0)
+            line = node.start_mark.line + 1
+            if size[key] > MAX_YAML_NODES:
+                raise InputError(
+                    f"YAML expands to more than {MAX_YAML_NODES:,} values (aliases of anchors count "
+                    "each time they are used); remove the repeated aliases",
+                    path=path,
+                    line=line,
+                )
+            if height[key] > MAX_YAML_DEPTH:
+                raise _too_deep(path, line)
+            continue
+        if key in size:
+            continue
+        if key in open_nodes:
+            raise InputError(
+                "YAML alias refers to its own anchor (a recursive structure)",
+                path=path,
+                line=node.start_mark.line + 1,
+            )
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in _children(node) if id(k) not in size)
+
+
 def load_yaml_text(text: str, path: str, vault: VaultSecrets | None = None) -> Any:
-    """Parse one YAML document; any problem becomes an InputError naming ``path`` and the line."""
+    """Parse one YAML document; any problem becomes an InputError naming ``path`` and the line.
+
+    Depth and alias expansion are bounded (``MAX_YAML_DEPTH``, ``MAX_YAML_NODES``) before any
+    value is built, so a hostile file costs an error line, not the machine's memory or stack.
+    """
     if text.lstrip().startswith(VAULT_HEADER):
         text = _vault().decrypt_file(text, vault, path)
-    loader = _LineLoader(str(text))  # libyaml wants a plain str, not a DecryptedText
+    plain = str(text)  # libyaml wants a plain str, not a DecryptedText
+    loader = _LineLoader(plain)
     loader.source_path = path
     loader.vault = vault
     try:
-        return _vault().hide_if_decrypted(text, loader.get_single_data())
+        depth_checked = _check_event_depth(plain, path)
+        node = loader.get_single_node()
+        if (
+            not depth_checked or "*" in plain
+        ):  # without aliases the events said all: a tree as big as the text
+            _check_nodes(node, path)
+        data = loader.construct_document(node) if node is not None else None
+        return _vault().hide_if_decrypted(text, data)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or "invalid YAML"
+        problem = " ".join((exc.problem or exc.context or "invalid YAML").split())
         raise InputError(f"invalid YAML: {problem}", path=path, line=line) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML: {exc}", path=path) from None
+    except yaml.YAMLError as exc:  # e.g. a ReaderError (a NUL byte): its text spans several lines
+        raise InputError(f"invalid YAML: {' '.join(str(exc).split())}", path=path) from None
+    except RecursionError:  # a last resort: the limits above are meant to stop this first
+        raise InputError(f"YAML nested too deeply (limit {MAX_YAML_DEPTH} levels)", path=path) from None
     finally:
         loader.dispose()
 

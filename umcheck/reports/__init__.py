@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from umcheck.errors import UsageError
-from umcheck.reports.atomic import write_atomic
+from umcheck.reports.atomic import PRIVATE, Modes, file_mode, make_folder, write_atomic
 from umcheck.reports.diff import FleetDiff, diff_fleets
 from umcheck.reports.trend import TrendPoint, trend_points
 from umcheck.results import FleetResult
@@ -82,7 +82,9 @@ def render(
         "csv": lambda: csv_report.render_csv(fleet),
         "junit": lambda: junit.render_junit(fleet),
         "markdown": lambda: markdown.render_markdown(fleet, diff=diff),
-        "prometheus": lambda: prometheus.render_prometheus(fleet, previous=previous, state=state, last_full=last_full),
+        "prometheus": lambda: prometheus.render_prometheus(
+            fleet, previous=previous, state=state, last_full=last_full
+        ),
     }
     if fmt not in renderers:
         raise UsageError(f"unknown report format '{fmt}' (choose from {', '.join(FORMATS)})")
@@ -125,24 +127,36 @@ def write_reports(
     store: Store | None = None,
     previous: FleetResult | None = None,
     record: bool = True,
+    inputs: HistoryInputs | None = None,
+    modes: Modes = PRIVATE,
 ) -> dict[str, Path]:
     """Write the requested formats into ``run_dir``; returns {format: path} plus ``"failed"``.
 
-    ``record=False`` regenerates reports for a run already in the store without saving it again.
+    ``record=False`` regenerates reports for a run already in the store without saving it again;
+    ``inputs`` (already read from the history by the caller) replaces ``store`` and ``previous``.
+    Files are owner-only unless ``modes`` says otherwise (``*.prom`` is 0644: reports/atomic.py).
     """
+    import os
+
     from umcheck.retry import write_retry_file
 
     run_dir = Path(run_dir)
     wanted = parse_formats(list(formats) if formats is not None else None)
-    if store is not None:
+    if inputs is None and store is not None:
         if record:
             store.save_run(fleet)
         inputs = from_history(store, fleet)
-    else:
-        inputs = HistoryInputs(diff=diff_fleets(previous, fleet) if previous is not None else None, previous=previous)
+    elif inputs is None:
+        inputs = HistoryInputs(
+            diff=diff_fleets(previous, fleet) if previous is not None else None, previous=previous
+        )
+    make_folder(run_dir, modes)
     paths: dict[str, Path] = {}
     for fmt in wanted:
-        paths[fmt] = write_atomic(run_dir / FILE_NAMES[fmt], render(fmt, fleet, **inputs.kwargs()))
+        paths[fmt] = write_atomic(
+            run_dir / FILE_NAMES[fmt], render(fmt, fleet, **inputs.kwargs()), modes=modes
+        )
     write_retry_file(fleet, run_dir / RETRY_FILE)
+    os.chmod(run_dir / RETRY_FILE, file_mode(run_dir / RETRY_FILE, modes))  # written with the private default
     paths["failed"] = run_dir / RETRY_FILE
     return paths

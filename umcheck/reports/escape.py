@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-_CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# C0 and C1 controls (ESC starts ANSI/OSC sequences, 0x9b is a one-byte CSI), line and paragraph
+# separators, and the bidirectional overrides that make a terminal show text in another order.
+_BIDI = "\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u2028\\u2029{_BIDI}]")
+_CONTROL_ALL = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029{_BIDI}]")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~!])")
 _CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")

@@ -34,6 +34,27 @@ SSH_FAULTS: dict[str, str] = {
 
 FAULTS = {"windows": WINRM_FAULTS, "linux": SSH_FAULTS}
 
+# Faults that take an argument, written ``name=value`` (any transport). Kept out of the tables
+# above, which the one-host-per-fault tests walk, because each needs its value to mean anything.
+PARAM_FAULTS: dict[str, str] = {
+    "garbage_output": "garbage_output=<bytes>: print <bytes> of bracket-heavy text ('\"RuleId\" [{[{...') and "
+    "no facts: the worst case for a parser that retries at every bracket",
+    "escapes": "escapes=<rc>: ANSI/OSC escape sequences in the facts' host name, collector errors and probe "
+    "details; with <rc> not 0, no facts but one such stderr line, and exit code <rc>",
+}
+PARAM_LIMITS = {"garbage_output": 64 * 1024 * 1024, "escapes": 255}
+# Colour, window title (OSC 0), hyperlink (OSC 8), C1 CSI "clear screen", bell, cursor up, backspace.
+ESCAPES = "\x1b[31mred\x1b[0m \x1b]0;pwned\x07 \x1b]8;;http://evil.example/\x1b\\link\x1b]8;;\x1b\\ \x9b2J\x07\x1b[1A\x08"
+
+
+def fault_arg(faults: tuple[str, ...] | list[str], name: str) -> int | None:
+    """The value of parametrised fault ``name=<int>`` among ``faults``, or None."""
+    for f in faults:
+        key, sep, value = f.partition("=")
+        if sep and key == name:
+            return int(value)
+    return None
+
 
 class UnknownFault(ValueError):
     pass
@@ -42,5 +63,10 @@ class UnknownFault(ValueError):
 def check_faults(os_family: str, faults: tuple[str, ...] | list[str]) -> None:
     known = FAULTS[os_family]
     for f in faults:
+        key, sep, value = f.partition("=")
+        if sep:
+            if key not in PARAM_FAULTS or not value.isdigit() or int(value) > PARAM_LIMITS[key]:
+                raise UnknownFault(f"bad fault {f!r} (with a value: {'; '.join(PARAM_FAULTS.values())})")
+            continue
         if f not in known:
             raise UnknownFault(f"unknown {os_family} fault {f!r} (known: {', '.join(sorted(known))})")

@@ -7,6 +7,9 @@ collector run instead of running out of memory.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+
 
 class CappedBuffer:
     """Accumulates one stream up to ``limit`` bytes; ``truncated`` once anything was dropped."""
@@ -43,3 +46,10 @@ class CappedBuffer:
 
     def __len__(self) -> int:
         return self._size
+
+
+async def all_of(*aws: Awaitable[object]) -> list[object]:
+    """``asyncio.gather`` inside a coroutine of our own, for ``wait_for``: when the deadline or
+    Ctrl-C cancels it, the gather's CancelledError is retrieved here instead of being reported
+    as "exception was never retrieved" (one dump per stream at Ctrl-C)."""
+    return await asyncio.gather(*aws)

@@ -17,7 +17,7 @@ from umcheck.collectors.invocation import Invocation
 from umcheck.errors import CollectorError, ExecTimeout, HostError, ProtocolError
 from umcheck.inventory.connection import ConnectionSettings
 from umcheck.transports.base import ExecResult, Timings, TransportBase
-from umcheck.transports.capture import CappedBuffer
+from umcheck.transports.capture import CappedBuffer, all_of
 from umcheck.transports.neterrors import wrap
 from umcheck.transports.shared import Shared
 
@@ -62,8 +62,8 @@ class LocalTransport(TransportBase):
             raise map_error(exc) from exc
         out, err = CappedBuffer(max_output), CappedBuffer(max_output)
         try:
-            await asyncio.wait_for(asyncio.gather(_feed(proc, invocation.stdin), _pump(proc, proc.stdout, out),
-                                                  _pump(proc, proc.stderr, err)), self.remaining(deadline))
+            await asyncio.wait_for(all_of(_feed(proc, invocation.stdin), _pump(proc, proc.stdout, out),
+                                          _pump(proc, proc.stderr, err)), self.remaining(deadline))  # fmt: skip
             if out.truncated or err.truncated:
                 await _reap(proc)
             await asyncio.wait_for(proc.wait(), self.remaining(deadline))
@@ -116,3 +116,4 @@ async def _pump(proc: asyncio.subprocess.Process, stream: asyncio.StreamReader |
 
 
 __all__ = ["LocalTransport", "map_error"]
+

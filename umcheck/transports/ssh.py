@@ -20,7 +20,7 @@ from umcheck.collectors.invocation import Invocation
 from umcheck.errors import AuthFailed, ExecTimeout, HostError, ProtocolError, TlsError, Unreachable
 from umcheck.inventory.connection import ConnectionSettings
 from umcheck.transports.base import ExecResult, Timings, TransportBase
-from umcheck.transports.capture import CappedBuffer
+from umcheck.transports.capture import CappedBuffer, all_of
 from umcheck.transports.neterrors import socket_error, wrap
 from umcheck.transports.shared import Shared, SshOptionsKey
 
@@ -107,8 +107,8 @@ class SSHTransport(TransportBase):
         try:
             proc = await asyncio.wait_for(self._conn.create_process(invocation.command, encoding=None),
                                           self.remaining(deadline))
-            await asyncio.wait_for(asyncio.gather(self._feed(proc, invocation.stdin), self._pump(proc, proc.stdout, out),
-                                                  self._pump(proc, proc.stderr, err)), self.remaining(deadline))
+            await asyncio.wait_for(all_of(self._feed(proc, invocation.stdin), self._pump(proc, proc.stdout, out),
+                                          self._pump(proc, proc.stderr, err)), self.remaining(deadline))  # fmt: skip
             if out.truncated or err.truncated:
                 rc = -1
             else:
@@ -158,3 +158,4 @@ class SSHTransport(TransportBase):
 
 
 __all__ = ["SSHTransport", "map_error", "options_key"]
+
