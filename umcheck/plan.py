@@ -45,6 +45,7 @@ class HostTarget:
     context: RuleContext
     invocation: Invocation
     timeouts: Timeouts
+    cross_check: Invocation | None = None  # the official script, run after the collector (--cross-check)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class RunOptions:
     selectors: tuple[str, ...] = ()
     probe_overrides: tuple[tuple[str, str], ...] = ()  # tests: point probes at loopback listeners
     official: tuple[tuple[str, str], ...] = ()  # ("windows"|"linux", path): run Microsoft's script instead
+    cross_check: tuple[tuple[str, str], ...] = ()  # ("windows"|"linux", path): run it too, and compare
 
 
 @cache
@@ -93,10 +95,17 @@ def target_for(settings: ConnectionSettings, options: RunOptions) -> HostTarget:
     if settings.connect_timeout is None:  # the run's --connect-timeout, unless the host sets its own
         settings = replace(settings, connect_timeout=timeouts.connect)
     key = (options.selectors, settings.cloud, settings.automation_account_location, timeouts.probe, options.probe_overrides)
-    ctx = RuleContext(cloud=settings.cloud, location=settings.automation_account_location, is_azure=settings.is_azure)
+    ctx = RuleContext(cloud=settings.cloud, location=settings.automation_account_location, is_azure=settings.is_azure,
+                      wants_hrw=settings.wants_hrw, hrw_account_url=settings.hrw_account_url,
+                      migrating=settings.migrating)  # fmt: skip
     official = dict(options.official).get(settings.os)
     if official:
         invocation = _official_invocation(official, settings.os, settings.connection, settings.automation_account_location)
     else:
         invocation = _invocation(key, settings.os, settings.connection)
-    return HostTarget(settings.name, settings, ctx, invocation, timeouts)
+    cross = dict(options.cross_check).get(settings.os)
+    check = None
+    if cross:  # two scripts in one host deadline: it covers both (docs/cross-check.md)
+        check = _official_invocation(cross, settings.os, settings.connection, settings.automation_account_location)
+        timeouts = replace(timeouts, host=timeouts.host * 2)
+    return HostTarget(settings.name, settings, ctx, invocation, timeouts, check)

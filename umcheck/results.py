@@ -12,6 +12,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
+from umcheck.crosscheck.values import CrossCheck
 from umcheck.typed_load import dump, load_dataclass
 
 
@@ -20,6 +21,7 @@ class CheckResult(StrEnum):
     WARNING = "PassedWithWarning"
     FAILED = "Failed"
     NOT_EVALUATED = "NotEvaluated"  # umcheck's own: the rule's input was not collected
+    NOT_APPLICABLE = "NotApplicable"  # successor pack: outside the host's scope (never evidence of Ready)
 
 
 class HostStatus(StrEnum):
@@ -110,6 +112,11 @@ class HostResult:
     attempts: int = 0
     collector_errors: list[str] = field(default_factory=list)
     missing_rules: list[str] = field(default_factory=list)  # no result now and none earlier
+    cross_check: CrossCheck | None = None  # --cross-check: the official script's verdicts compared
+    # Migration readiness (successor pack; umcheck/packs/successor/migration.py): the second grade.
+    migration: str = "Unknown"
+    migration_reason: str | None = None
+    migration_blockers: list[str] = field(default_factory=list)
 
     @property
     def carried_rules(self) -> list[RuleOutcome]:

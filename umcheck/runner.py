@@ -11,29 +11,54 @@ Cancellation (Ctrl-C / SIGTERM via ``cancel()``) turns running and waiting hosts
 from __future__ import annotations
 
 import asyncio
+import functools
+import html
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from umcheck import __version__
+from umcheck.crosscheck.compare import compare, failed_cross_check
+from umcheck.crosscheck.values import CrossCheck
 from umcheck.errors import ExecTimeout, HostError
 from umcheck.evaluation import collector_failure, evaluate_output
 from umcheck.events import EventSink
 from umcheck.inventory.connection import ConnectionSettings
 from umcheck.plan import HostTarget, RunOptions
+from umcheck.reports.escape import one_line
 from umcheck.results import FleetResult, HostResult, HostStatus, Readiness, RunScope
 from umcheck.state.cells import Cell
 from umcheck.state.merge import merge_host
-from umcheck.transports.base import Transport
+from umcheck.transports.base import ExecResult, Transport
 
 TransportFactory = Callable[[ConnectionSettings], Transport]
 # Transport-level events for ``-vvv``: connections, attempts, retries, output sizes — never data or secrets.
 trace = logging.getLogger("umcheck.transport")
 DEADLINE_GRACE = 2.0  # seconds a transport gets past the deadline to clean up before we stop waiting
+EVALUATION_GRACE = 1.0  # seconds evaluation may take past the deadline (output that came in just in time)
+EVALUATION_THREADS = 8  # many, so a healthy host's few ms are not queued behind a hostile host's seconds
+
+
+def _printable_record(record: logging.LogRecord) -> bool:
+    """Log arguments are host names and host-supplied messages: never let them drive a terminal."""
+    if isinstance(record.args, tuple):
+        record.args = tuple(one_line(a) if isinstance(a, str) else a for a in record.args)
+    return True
+
+
+trace.addFilter(_printable_record)
+
+
+@functools.cache
+def _evaluator() -> ThreadPoolExecutor:
+    """Threads for parsing and grading output, off the event loop so no host's output stalls the others."""
+    return ThreadPoolExecutor(max_workers=EVALUATION_THREADS, thread_name_prefix="umcheck-evaluate")
 
 
 def now_iso() -> str:
@@ -46,9 +71,22 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
 
+_CLIXML_ERROR = re.compile(r'<S S="Error">(.*?)</S>', re.S)
+_CLIXML_CODE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _stderr_line(stderr: bytes) -> str | None:
+    """The first line a failed collector wrote to stderr; Windows PowerShell over WinRS wraps it in CLIXML."""
+    text = stderr[:65536].decode("utf-8", "replace").strip()
+    if text.startswith("#< CLIXML"):
+        text = html.unescape("".join(_CLIXML_ERROR.findall(text)))
+        text = _CLIXML_CODE.sub(lambda m: chr(int(m.group(1), 16)), text).strip()
+    return next(iter(text.splitlines()), None)
+
+
 def _scrub(message: str, settings: ConnectionSettings) -> str:
-    """One line, and never the password even if a library echoed it."""
-    line = " ".join(str(message).split())[:300]
+    """One printable line (hosts write these texts), and never the password even if a library echoed it."""
+    line = " ".join(one_line(message).split())[:300]
     if settings.password and len(settings.password) >= 3:
         line = line.replace(settings.password, "********")
     return line
@@ -102,19 +140,72 @@ class Runner:
         s = target.settings
         trace.debug("%s: %s to %s:%s as %s", target.name, s.connection, s.host, s.port or "-", s.user or "-")
         t0 = time.monotonic()
+        official: ExecResult | str | None = None
         async with transport:
             res = await transport.run(target.invocation, deadline=deadline, max_output=self.options.max_output)
+            if target.cross_check is not None and not res.truncated:
+                official = await self._run_official(transport, target, deadline)
         trace.debug("%s: collector exited rc=%s, %d bytes out, %d bytes err%s in %.2fs", target.name, res.rc,
                     len(res.stdout), len(res.stderr), " (truncated)" if res.truncated else "",
                     time.monotonic() - t0)  # fmt: skip
         if res.truncated:
             return collector_failure(base, f"collector output exceeded {self.options.max_output} bytes and was cut off")
-        result = evaluate_output(base, res.stdout, target.context, self.options.selectors or None)
+        result = await self._evaluate(target, base, res.stdout, deadline)
         if result.status == HostStatus.COLLECTOR_ERROR and res.rc != 0:
-            detail = res.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
-            msg = f"collector exited with code {res.rc}" + (f": {detail[0]}" if detail else "")
+            detail = _stderr_line(res.stderr)
+            msg = f"collector exited with code {res.rc}" + (f": {detail}" if detail else "")
             result = replace(result, error=_scrub(msg, target.settings))
+        if official is not None and result.status == HostStatus.OK:
+            result = replace(result, cross_check=await self._cross_check(target, base, result, official, deadline))
         return result
+
+    async def _run_official(self, transport: Transport, target: HostTarget, deadline: float) -> ExecResult | str:
+        """The official script on the collector's connection; its failure is the cross-check's, not the host's."""
+        assert target.cross_check is not None
+        try:
+            res = await transport.run(target.cross_check, deadline=deadline, max_output=self.options.max_output)
+        except (HostError, ExecTimeout) as exc:
+            return _scrub(f"{exc.__class__.__name__}: {exc}", target.settings)
+        trace.debug("%s: official script exited rc=%s, %d bytes out", target.name, res.rc, len(res.stdout))
+        if res.truncated:
+            return f"the official script's output exceeded {self.options.max_output} bytes"
+        return res
+
+    async def _cross_check(self, target: HostTarget, base: HostResult, mine: HostResult, official: ExecResult | str,
+                           deadline: float) -> CrossCheck:  # fmt: skip
+        script = "official-" + (mine.os_family or target.settings.os or "windows")
+        if isinstance(official, str):
+            return failed_cross_check(script, official)
+        try:
+            theirs = await self._evaluate(target, base, official.stdout, deadline)
+        except ExecTimeout as exc:
+            return failed_cross_check(script, str(exc))
+        if theirs.status == HostStatus.OK and theirs.os_family != mine.os_family:
+            return failed_cross_check(script, f"the official output is for {theirs.os_family}, the host is {mine.os_family}")
+        if theirs.status != HostStatus.OK and official.rc != 0:
+            detail = _stderr_line(official.stderr)
+            msg = f"exited with code {official.rc}" + (f": {detail}" if detail else "")
+            theirs = replace(theirs, error=_scrub(msg, target.settings))
+        selected = {o.RuleId for o in mine.outcomes} if self.options.selectors else None
+        return compare(script, mine, theirs, selected)
+
+    async def _evaluate(
+        self, target: HostTarget, base: HostResult, out: bytes, deadline: float
+    ) -> HostResult:
+        """Parse and grade the collector output in a worker thread, bounded by the host's deadline.
+
+        Evaluation is linear in the output's size, but a hostile host can still send megabytes
+        of it: on the event loop that would freeze every other host's I/O and deadlines. A thread
+        that overruns is abandoned (it finishes in the background) and the host is a timeout.
+        """
+        loop = asyncio.get_running_loop()
+        job = functools.partial(evaluate_output, base, out, target.context, self.options.selectors or None)
+        budget = max(0.0, deadline - time.monotonic()) + EVALUATION_GRACE
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(_evaluator(), job), timeout=budget)
+        except TimeoutError:
+            raise ExecTimeout(f"the collector's output ({len(out)} bytes) could not be evaluated within "
+                              f"the host deadline of {target.timeouts.host:g}s") from None  # fmt: skip
 
     async def _host(self, target: HostTarget, sem: asyncio.Semaphore) -> HostResult:
         base = HostResult(name=target.name, address=target.settings.host, transport=target.settings.connection,

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import signal
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from umcheck.errors import UsageError
+from umcheck.errors import EnvironmentProblem, UsageError
 from umcheck.events import EventSink, JournalSink
 from umcheck.inventory import Inventory, load_inventory
 from umcheck.inventory.connection import ConnectionDefaults
@@ -22,6 +24,7 @@ from umcheck.inventory.vault import VaultSecrets
 from umcheck.journal import JOURNAL_NAME, Journal, read_journal
 from umcheck.plan import DEFAULT_FORKS, DEFAULT_MAX_OUTPUT, RunOptions, Timeouts, target_for
 from umcheck.progress import make_progress
+from umcheck.reports.atomic import Modes, check_writable, remove_leftovers
 from umcheck.results import FleetResult, HostStatus
 from umcheck.rules.catalog import GROUPS, select_rules
 from umcheck.runner import Runner, new_run_id
@@ -32,6 +35,7 @@ from umcheck.transports.shared import Shared
 from umcheck.typed_load import dump
 
 DEFAULT_FORMATS = ("text", "html", "json", "csv")
+log = logging.getLogger("umcheck.history")
 
 
 @dataclass
@@ -60,10 +64,16 @@ class ScanRequest:
     probe_overrides: tuple[tuple[str, str], ...] = ()
     environ: dict[str, str] | None = None
     official: tuple[tuple[str, str], ...] = ()
+    cross_check: tuple[tuple[str, str], ...] = ()  # run the official script too and compare (--cross-check)
+    group_readable: bool = False  # run folders 0750 and files 0640 instead of 0700/0600
 
     @property
     def db_path(self) -> Path:
         return self.db or self.reports_dir / "umcheck.db"
+
+    @property
+    def modes(self) -> Modes:
+        return Modes.for_group(self.group_readable)
 
 
 @dataclass
@@ -86,7 +96,64 @@ def exit_code(fleet: FleetResult) -> int:
 def _open_store(req: ScanRequest, *, create: bool = True):
     from umcheck.store import Store
 
-    return Store(req.db_path, create=create)
+    return Store(req.db_path, create=create, modes=req.modes)
+
+
+def _check_folders(req: ScanRequest) -> None:
+    """Unwritable report or database folders fail now, in one line, not after the scan."""
+    check_writable(Path(req.resume) if req.resume and Path(req.resume).is_dir() else req.reports_dir)
+    if req.history:
+        check_writable(req.db_path.parent, "create the history database in")
+
+
+PREFLIGHT_LOCK_TIMEOUT = 2.0  # before the scan a lock only postpones the check; the end waits longer
+
+
+def _open_history(req: ScanRequest, *, timeout: float | None = None):
+    """The history store for recording this run; a LockedHistory; or None (the run is not recorded).
+
+    The scan is the job, history a side effect: a damaged database is set aside
+    (``umcheck.db.damaged-<UTC time>``) and a new one started; one the machine refuses (or from a
+    newer umcheck) is left alone and this run not recorded. One warning line each, never a failed
+    scan. A lock is the caller's to judge (before the scan: try again at the end).
+    """
+    from umcheck.store import LOCK_TIMEOUT, DamagedHistory, LockedHistory, Store, history_problem, set_aside
+
+    path = req.db_path
+    for _attempt in range(2):
+        try:
+            store = Store(path, modes=req.modes, timeout=LOCK_TIMEOUT if timeout is None else timeout)
+            try:
+                store.check()
+            except BaseException:
+                store.close()
+                raise
+            return store
+        except LockedHistory as exc:
+            return exc
+        except DamagedHistory as exc:
+            if not path.exists():
+                break
+            try:
+                moved = set_aside(path)
+            except OSError as err:
+                log.warning("history database %s is damaged and could not be moved aside (%s): this run is not "
+                            "recorded", path, err.strerror)  # fmt: skip
+                return None
+            log.warning("history database %s is damaged (%s): moved aside to %s, starting a new one",
+                        path, _cause(exc), moved.name)  # fmt: skip
+        except (UsageError, sqlite3.Error) as exc:
+            problem = history_problem(path, exc) if isinstance(exc, sqlite3.Error) else exc
+            log.warning("%s: this run is not recorded in the history", problem)
+            return None
+    return None
+
+
+def _cause(exc: BaseException) -> str:
+    """The SQLite reason inside a DamagedHistory message."""
+    text = str(exc)
+    start, end = text.find("("), text.find(")")
+    return text[start + 1 : end] if 0 <= start < end else text
 
 
 FDS_PER_HOST = 4  # a socket, maybe a TLS/NTLM reconnect, pipes for local runs
@@ -128,17 +195,28 @@ def _select(req: ScanRequest, inventory: Inventory) -> list:
                 what = f"is failing {'a ' + req.failed_rule + ' rule' if group else req.failed_rule}"
             else:
                 what = "is not Ready"
-            raise NothingToDo(f"no selected host {what} as of run {req.rerun_failed or 'last'}: nothing to re-check")
+            raise NothingToDo(
+                f"no selected host {what} as of run {req.rerun_failed or 'last'}: nothing to re-check"
+            )
     return hosts
 
 
 def _earlier_cells(req: ScanRequest, hosts: list[str], run_id: str) -> dict:
     """The hosts' latest cells from history, carried into a partial run (none without history)."""
-    if not req.db_path.exists():
+    if not req.history or not req.db_path.exists():
         return {}
-    store = _open_store(req, create=False)
+    from umcheck.store import history_problem
+
+    try:
+        store = _open_store(req, create=False)
+    except UsageError as exc:
+        log.warning("%s: no earlier results are carried into this run", exc)
+        return {}
     try:
         return store.cells_for(hosts, exclude_run=run_id)
+    except sqlite3.Error as exc:
+        log.warning("%s: no earlier results are carried into this run", history_problem(req.db_path, exc))
+        return {}
     finally:
         store.close()
 
@@ -151,6 +229,8 @@ def _resume_state(req: ScanRequest) -> tuple[Path, dict[str, Any], dict]:
         raise UsageError(f"--resume {req.resume}: no {JOURNAL_NAME} there or under {req.reports_dir}/")
     contents = read_journal(run_dir)
     done = {n: r for n, r in contents.hosts.items() if r.status != HostStatus.CANCELLED}
+    for leftover in remove_leftovers(run_dir):  # a report whose writing was killed
+        log.info("removed %s, left by the interrupted run", leftover)
     return run_dir, contents.header, done
 
 
@@ -164,7 +244,16 @@ def select_hosts(req: ScanRequest) -> list[str]:
     return [h.name for h in _select(req, _load(req))]
 
 
+def _quiet_cancellations(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Ctrl-C cancels every host's I/O; a library future whose CancelledError nobody retrieved is
+    not news (asyncio would print "exception was never retrieved" and a traceback for each)."""
+    if isinstance(context.get("exception"), asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)
+
+
 async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None) -> ScanOutcome:
+    _check_folders(req)
     inventory = _load(req)
     if req.resume:
         run_dir, header, done = _resume_state(req)
@@ -195,7 +284,8 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
         done, gone = {}, {}
     forks = fit_forks(req.forks)
     options = RunOptions(forks=forks, timeouts=req.timeouts, retries=req.retries, max_output=req.max_output,
-                         selectors=selectors, probe_overrides=req.probe_overrides, official=req.official)  # fmt: skip
+                         selectors=selectors, probe_overrides=req.probe_overrides, official=req.official,
+                         cross_check=req.cross_check)  # fmt: skip
     usable = [h for h in hosts if h.settings is not None]
     skipped = {h.name: f"not scanned: {h.problem}" for h in hosts if h.settings is None} | gone
     if not usable and not done:
@@ -207,17 +297,24 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
     if req.verbosity >= 3:
         _trace_transports()
 
+    recording = False
+    if req.history:  # damage is dealt with before any host is contacted
+        store = _open_history(req, timeout=PREFLIGHT_LOCK_TIMEOUT)
+        recording = store is not None
+        if store is not None and not isinstance(store, UsageError):  # open: close it, recorded at the end
+            store.close()
     configure_pool(forks)
     # Everything loaded so far (modules, inventory, plan) lives for the whole run: keep the
     # cyclic GC from re-scanning it while thousands of connection objects come and go.
     gc.collect()
     gc.freeze()
     shared = Shared()
-    journal = Journal(run_dir / JOURNAL_NAME)
+    journal = Journal(run_dir / JOURNAL_NAME, req.modes)
     sinks: list[EventSink] = [JournalSink(journal, resumed=bool(req.resume)), make_progress(req.verbosity)]
     earlier = _earlier_cells(req, [t.name for t in targets], header["run_id"]) if selectors else {}
     runner = Runner(options, lambda s: make_transport(s, shared), sinks + list(extra_sinks or []), earlier)
     loop = asyncio.get_running_loop()
+    loop.set_exception_handler(_quiet_cancellations)  # kept: those futures are collected after the run too
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(sig, runner.cancel)
@@ -232,7 +329,11 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
             except (NotImplementedError, RuntimeError):
                 pass
         journal.close()
-    reports = finish_run(req, fleet, run_dir)
+    reports = finish_run(req, fleet, run_dir, history=recording)
+    if journal.error is not None:  # disk full mid-run: the reports made it, the journal did not
+        raise EnvironmentProblem(
+            f"{journal.error}; the reports are in {run_dir}, but this run cannot be resumed"
+        )
     return ScanOutcome(fleet, run_dir, reports)
 
 
@@ -264,13 +365,56 @@ def _trace_transports() -> None:
     log.propagate = False
 
 
-def finish_run(req: ScanRequest, fleet: FleetResult, run_dir: Path) -> dict[str, Path]:
-    """Reports, retry file (failed.txt), history and retention — also for an interrupted run."""
+def finish_run(
+    req: ScanRequest, fleet: FleetResult, run_dir: Path, *, history: bool | None = None
+) -> dict[str, Path]:
+    """Reports, retry file (failed.txt), history and retention — also for an interrupted run.
+
+    ``history`` (default ``req.history``) records the run; whatever happens to the database then,
+    every report is still written (without the comparison and trend if the history failed).
+    """
     from umcheck.reports import write_reports
     from umcheck.retention import prune_runs
 
-    store = _open_store(req) if req.history else None
-    paths = write_reports(fleet, run_dir, list(req.formats), store=store)
+    inputs = _record(req, fleet) if (req.history if history is None else history) else None
+    paths = write_reports(fleet, run_dir, list(req.formats), inputs=inputs, modes=req.modes)
     if req.keep_runs:
         prune_runs(req.reports_dir, req.keep_runs)
     return paths
+
+
+def _record(req: ScanRequest, fleet: FleetResult):
+    """Save the run and read what the reports need from the history; empty inputs if it fails.
+
+    Damage found only now (a page the check did not reach, another writer's crash) is handled as
+    before the scan: set aside, and the run recorded in a new database.
+    """
+    from umcheck.reports import HistoryInputs, from_history
+    from umcheck.store import DamagedHistory, LockedHistory, history_problem, set_aside
+
+    for _attempt in range(2):
+        store = _open_history(req)
+        if store is None:
+            return HistoryInputs()
+        if isinstance(store, LockedHistory):
+            log.warning("%s: this run is not recorded in the history (its reports are complete)", store)
+            return HistoryInputs()
+        try:
+            store.save_run(fleet)
+            return from_history(store, fleet)
+        except (sqlite3.Error, UsageError) as exc:
+            problem = history_problem(req.db_path, exc) if isinstance(exc, sqlite3.Error) else exc
+            if not isinstance(problem, DamagedHistory):
+                log.warning("%s: this run is not recorded in the history", problem)
+                return HistoryInputs()
+            store.close()
+            try:
+                moved = set_aside(req.db_path)
+            except OSError:
+                log.warning("%s: this run is not recorded in the history", problem)
+                return HistoryInputs()
+            log.warning("history database %s is damaged (%s): moved aside to %s, starting a new one",
+                        req.db_path, _cause(problem), moved.name)  # fmt: skip
+        finally:
+            store.close()
+    return HistoryInputs()

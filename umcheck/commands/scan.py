@@ -7,31 +7,76 @@ import asyncio
 import sys
 
 from umcheck.commands.evaluate import selectors_from
+from umcheck.commands.options import add_pack_option
 from umcheck.commands.settings import add_common, resolve
 from umcheck.errors import UsageError
 from umcheck.reports.escape import one_line
-from umcheck.rules.catalog import known_selector, unknown_rule_message
+from umcheck.rules.catalog import known_selector, pack_selectors, unknown_rule_message
 from umcheck.scan import NothingToDo, ScanRequest, exit_code, run_scan, select_hosts
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("scan", help="scan hosts from an inventory and write readiness reports")
     add_common(p)
-    p.add_argument("--rules", action="append", default=[], help="only these rules or groups (repeatable, comma-separated)")
-    p.add_argument("--probe-timeout", type=float, default=5.0, help="collector's timeout per network probe (default 5)")
-    p.add_argument("--retries", type=int, default=2, help="extra attempts after a transient connection error (default 2)")
-    p.add_argument("--max-output", type=int, default=4 * 1024 * 1024, help="cap on one host's collector output in bytes")
+    p.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        help="only these rules or groups (repeatable, comma-separated)",
+    )
+    add_pack_option(p)
+    p.add_argument(
+        "--probe-timeout", type=float, default=5.0, help="collector's timeout per network probe (default 5)"
+    )
+    p.add_argument(
+        "--retries", type=int, default=2, help="extra attempts after a transient connection error (default 2)"
+    )
+    p.add_argument(
+        "--max-output", type=int, default=4 * 1024 * 1024, help="cap on one host's collector output in bytes"
+    )
     p.add_argument("--keep-runs", type=int, help="keep only the newest N run folders")
-    p.add_argument("--resume", metavar="RUN", help="finish an interrupted run: scan only the hosts its journal lacks")
-    p.add_argument("--rerun-failed", nargs="?", const="last", metavar="RUN", help="only hosts not Ready in RUN (default: last)")
-    p.add_argument("--failed-rule", metavar="RULE_ID", help="only hosts where this rule failed (in --rerun-failed RUN or last)")
-    p.add_argument("--script", action="append", default=[], metavar="official-windows=PATH",
-                   help="run Microsoft's own troubleshooter instead of umcheck's collector "
-                        "(official-windows=PATH to UM_Windows_Troubleshooter_Offline.ps1, official-linux=PATH)")
+    p.add_argument(
+        "--resume", metavar="RUN", help="finish an interrupted run: scan only the hosts its journal lacks"
+    )
+    p.add_argument(
+        "--rerun-failed",
+        nargs="?",
+        const="last",
+        metavar="RUN",
+        help="only hosts not Ready in RUN (default: last)",
+    )
+    p.add_argument(
+        "--failed-rule",
+        metavar="RULE_ID",
+        help="only hosts where this rule failed (in --rerun-failed RUN or last)",
+    )
+    p.add_argument(
+        "--script",
+        action="append",
+        default=[],
+        metavar="official-windows=PATH",
+        help="run Microsoft's own troubleshooter instead of umcheck's collector "
+        "(official-windows=PATH to UM_Windows_Troubleshooter_Offline.ps1, official-linux=PATH)",
+    )
+    p.add_argument(
+        "--cross-check",
+        action="append",
+        default=[],
+        metavar="official-windows=PATH",
+        help="run Microsoft's own troubleshooter too, through the same connection, and report per rule "
+        "where it disagrees with umcheck (official-windows=PATH, official-linux=PATH; docs/cross-check.md)",
+    )
+    add_group_readable(p)
     p.set_defaults(func=run)
 
 
-def parse_scripts(values: list[str]) -> tuple[tuple[str, str], ...]:
+def add_group_readable(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--group-readable", action="store_true",
+                   help="let the group read what the run writes: new folders 0750, files 0640 "
+                        "(default owner-only: 0700/0600; the .prom textfile is always 0644)")  # fmt: skip
+
+
+def parse_scripts(values: list[str], flag: str = "--script") -> tuple[tuple[str, str], ...]:
     """``official-windows=PATH`` -> (("windows", PATH),); the files are read (and checked) now."""
     from umcheck.collectors.official import read_official
 
@@ -40,10 +85,19 @@ def parse_scripts(values: list[str]) -> tuple[tuple[str, str], ...]:
         kind, sep, path = item.partition("=")
         os_family = {"official-windows": "windows", "official-linux": "linux"}.get(kind.strip())
         if not sep or os_family is None or not path:
-            raise UsageError(f"--script {item!r}: expected official-windows=PATH or official-linux=PATH")
+            raise UsageError(f"{flag} {item!r}: expected official-windows=PATH or official-linux=PATH")
         read_official(path, os_family)
         out[os_family] = path
     return tuple(out.items())
+
+
+def _cross_check(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    pairs = parse_scripts(args.cross_check, "--cross-check")
+    both = sorted({os for os, _ in pairs} & {os for os, _ in parse_scripts(args.script)})
+    if both:
+        raise UsageError(f"--script and --cross-check both name official-{both[0]}: "
+                         "--script replaces umcheck's collector, --cross-check runs both; choose one")  # fmt: skip
+    return pairs
 
 
 def request_from(args: argparse.Namespace) -> ScanRequest:
@@ -53,7 +107,7 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
     return ScanRequest(
         inventory=common.inventory,
         limit=args.limit,
-        selectors=tuple(selectors_from(args.rules)),
+        selectors=tuple(selectors_from(args.rules)) + pack_selectors(args.pack),
         forks=common.forks,
         timeouts=common.timeouts,
         retries=max(0, args.retries),
@@ -72,6 +126,8 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
         defaults=common.defaults,
         verbosity=common.verbosity,
         official=parse_scripts(args.script),
+        cross_check=_cross_check(args),
+        group_readable=args.group_readable,
     )
 
 

@@ -24,10 +24,13 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from umcheck.crosscheck.report import checked as cross_checked
+from umcheck.crosscheck.report import totals as cross_totals
 from umcheck.reports.carried import diff_basis, state_sentence
 from umcheck.reports.charts import donut, state_class, trend_chart
 from umcheck.reports.diff import FleetDiff
 from umcheck.reports.escape import printable, safe_url
+from umcheck.reports.migration import STEPS, summarize_migration
 from umcheck.reports.summary import readiness_rank, summarize
 from umcheck.reports.trend import TrendPoint
 from umcheck.results import CheckResult, FleetResult, HostResult, RuleOutcome
@@ -39,12 +42,14 @@ _SEVERITY = {
     CheckResult.WARNING: 1,
     CheckResult.NOT_EVALUATED: 2,
     CheckResult.PASSED: 3,
+    CheckResult.NOT_APPLICABLE: 4,
 }
 _RESULT_CLASS = {
     CheckResult.FAILED: "failed",
     CheckResult.WARNING: "warning",
     CheckResult.NOT_EVALUATED: "noteval",
     CheckResult.PASSED: "passed",
+    CheckResult.NOT_APPLICABLE: "noteval",
 }
 EVIDENCE_LIMIT = 400
 
@@ -95,6 +100,14 @@ def environment() -> Environment:
     return env
 
 
+def _cross_check(fleet: FleetResult) -> dict[str, Any] | None:
+    rows = cross_checked(fleet)
+    if not rows:
+        return None
+    shown = [(name, c) for name, c in rows if c.disagreements or c.status != "compared"]
+    return {"totals": cross_totals(fleet), "rows": shown}
+
+
 def render_html(
     fleet: FleetResult,
     *,
@@ -104,6 +117,7 @@ def render_html(
     """``trend`` holds the merged fleet state after each run, oldest first (this run included
     when it is recorded; otherwise this run's own counts are its point)."""
     summary = summarize(fleet)
+    migration = summarize_migration(fleet)
     points = list(trend)
     if not any(p.run_id == fleet.run_id for p in points):
         scope = fleet.scope
@@ -132,5 +146,8 @@ def render_html(
             js=Markup(js),
             csp=csp,
             state_classes=[(state, state_class(state)) for state in summary.readiness],
+            cross=_cross_check(fleet),
+            migration=migration if migration.evaluated else None,
+            migration_steps=STEPS,
         )
     )

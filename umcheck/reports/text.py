@@ -12,9 +12,11 @@ import textwrap
 
 from tabulate import tabulate
 
+from umcheck.crosscheck.report import text_lines as cross_check_lines
 from umcheck.reports.carried import diff_basis, diff_title, rule_label, state_sentence
 from umcheck.reports.diff import FleetDiff, HostChange
 from umcheck.reports.escape import one_line
+from umcheck.reports.migration import text_lines as migration_lines
 from umcheck.reports.summary import FleetSummary, summarize
 from umcheck.results import FleetResult, HostResult, HostStatus
 
@@ -183,6 +185,10 @@ def render_diff(diff: FleetDiff, *, width: int = 100, color: bool = False) -> st
             lines.append(f"{label} ({len(items)}):")
             for c in items:
                 lines.extend(_change_lines(c, width))
+    if diff.migration:
+        lines.append(f"Migration grade changed ({len(diff.migration)}):")
+        lines += ["  " + one_line(f"{c.name}: {c.before_migration} -> {c.after_migration}", width - 2)
+                  for c in diff.migration]  # fmt: skip
     for label, names in (("New hosts", diff.added), ("Hosts no longer in the run", diff.removed)):
         if names:
             lines.append(one_line(f"{label} ({len(names)}): " + ", ".join(names), width))
@@ -206,6 +212,10 @@ def render_summary(
         _heading(f"Not Ready ({len(s.not_ready)} of {s.hosts_total})", color),
         _not_ready(s, width, color),
     ]
+    if migration := migration_lines(fleet, width):
+        parts += ["", _heading("Migration to Update Manager, Arc and the extension worker", color), *migration]
+    if cross := cross_check_lines(fleet, width):
+        parts += ["", _heading("Cross-check with the official troubleshooter", color), *cross]
     if diff is not None:
         parts += ["", render_diff(diff, width=width, color=color)]
     return "\n".join(parts) + "\n"

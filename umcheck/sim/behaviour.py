@@ -16,8 +16,11 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from umcheck import envelope
 from umcheck.sim.collector import collector_output, recognise
+from umcheck.sim.faults import ESCAPES, fault_arg
 from umcheck.sim.hosts import HostSpec
+from umcheck.sim.official import official_kind, official_output
 
 _ENCODED = re.compile(r"-(?:e|ec|enc|encodedcommand)\s+([A-Za-z0-9+/=]+)", re.IGNORECASE)
 _EXIT = re.compile(r"\bexit\s+(-?\d+)\s*$", re.IGNORECASE)
@@ -51,10 +54,17 @@ def decode_powershell(command_line: str) -> str:
 def reply_for(spec: HostSpec, command: str, stdin: bytes | None = None) -> Reply:
     """The host's answer to ``command`` (a command line, or a PSRP script) with optional stdin."""
     nl = "\r\n" if spec.os == "windows" else "\n"
+    if official_kind(decode_powershell(command), _text(stdin)) is not None:
+        return Reply(official_output(spec.machine, dict(spec.official)).replace("\n", nl).encode())
     request = recognise(command, stdin)
     if request is not None:
-        return Reply(collector_output(spec.machine, request, broken_json=spec.has("invalid_json"))
-                     .replace("\n", nl).encode(), collector=True)  # fmt: skip
+        out = collector_output(spec.machine, request, broken_json=spec.has("invalid_json"))
+        rc = fault_arg(spec.faults, "escapes")
+        if rc is not None:  # (psrpcore would put the stderr line's controls raw into XML: rc 0 has none)
+            out = "" if rc else _with_escapes(out)
+            warning = f"warning: {ESCAPES}{nl}".encode() if rc else b""
+            return Reply(out.replace("\n", nl).encode(), warning, rc, collector=True)
+        return Reply(out.replace("\n", nl).encode(), collector=True)
     text = decode_powershell(command).strip()
     for rule in spec.commands:
         if rule.matches(text):
@@ -66,6 +76,24 @@ def reply_for(spec: HostSpec, command: str, stdin: bytes | None = None) -> Reply
     if (m := _ECHO.match(first)) is not None:
         return Reply((m.group(1) + nl).encode(), b"", rc)
     return Reply((spec.name + nl).encode(), b"", rc)
+
+
+def _with_escapes(text: str) -> str:
+    """The collector's envelope with escape sequences in every host-written text a report may show."""
+    doc = envelope.parse(text)
+    doc["host"]["hostname"] = f"{doc['host'].get('hostname', '')}{ESCAPES}"
+    section = "machine_keys" if doc["os_family"] == "windows" else "dmi"
+    doc.setdefault("collector", {}).setdefault("errors", []).append({"section": section, "message": ESCAPES})
+    probes = doc[doc["os_family"]].get("probes") or []
+    for p in probes:
+        p["detail"] = ESCAPES
+    if probes:  # a failing probe: its detail reaches the rule's reason
+        probes[0].update(ok=False, error="other")
+    return envelope.build(doc)
+
+
+def _text(stdin: bytes | None) -> str:
+    return stdin[:65536].decode("utf-8", "replace") if stdin else ""
 
 
 def clixml_error(text: str) -> bytes:
@@ -97,6 +125,8 @@ async def play(spec: HostSpec, reply: Reply, write: Write, finish: Callable[[int
     stdout = reply.stdout
     if spec.has("garbage_output"):
         stdout = os.urandom(4096)
+    if (size := fault_arg(spec.faults, "garbage_output")) is not None:
+        stdout = (b'"RuleId" ' + b"[{" * (size // 2))[:size]  # the key makes a parser look at every bracket
     if spec.has("slow_output"):
         for i in range(0, len(stdout), TRICKLE_BYTES):
             await write("stdout", stdout[i : i + TRICKLE_BYTES])

@@ -71,6 +71,7 @@ class HostSpec:
     cert_subjects: tuple[str, ...] = ()  # auth certificate: UPNs mapped to this host's user (default <user>@sim.umcheck.test)
     keytab: str | None = None  # auth kerberos: keytab with HTTP/<fqdn>@REALM (kerberos.py)
     kerberos_only: bool = False  # auth kerberos: refuse NTLM (Negotiate restricted to Kerberos)
+    official: tuple[tuple[str, str], ...] = ()  # (RuleId, CheckResult) the official script answers instead
 
     def __post_init__(self) -> None:
         if self.transport not in TRANSPORTS:
