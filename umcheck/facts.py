@@ -19,9 +19,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal, TypeVar
 
-from umcheck.typed_load import ShapeError, dump, load, load_dataclass
+from umcheck.packs.successor.facts import ArcAgent, AzureVmAgent, Extensions, Hrw2, LinuxUpdates
+from umcheck.typed_load import ShapeError, describe, dump, load, load_dataclass
 
-FACTS_VERSION = 1
+FACTS_VERSION = 2  # what the collectors write; v2 adds the successor sections (docs/facts.md "Facts v2")
+V2_SECTIONS = frozenset({"arc", "azure_vm", "extensions", "hrw2", "linux_updates"})
+READABLE_VERSIONS = (1, 2)  # v1 documents keep loading: their successor rules are NotEvaluated
 OsFamily = Literal["windows", "linux"]
 T = TypeVar("T")
 
@@ -222,6 +225,11 @@ class WindowsFacts:
     windows_update: WindowsUpdatePolicy | None = None
     proxy: WinProxy | None = None
     probes: list[Probe] | None = None
+    # facts v2: the successor pack (umcheck/packs/successor/facts.py)
+    arc: ArcAgent | None = None
+    azure_vm: AzureVmAgent | None = None
+    extensions: Extensions | None = None
+    hrw2: Hrw2 | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,6 +319,12 @@ class LinuxFacts:
     proxy: LinuxProxy | None = None
     repos: Repos | None = None
     probes: list[Probe] | None = None
+    # facts v2: the successor pack (umcheck/packs/successor/facts.py)
+    arc: ArcAgent | None = None
+    azure_vm: AzureVmAgent | None = None
+    extensions: Extensions | None = None
+    hrw2: Hrw2 | None = None
+    linux_updates: LinuxUpdates | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -323,6 +337,12 @@ _SECTIONS: dict[str, type] = {"windows": WindowsFacts, "linux": LinuxFacts}
 @cache
 def _section_hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
+
+
+def _object(doc: dict[str, Any], key: str) -> Any:
+    """``doc[key]``, with absent or null meaning an empty object (its fields take their defaults)."""
+    value = doc.get(key)
+    return {} if value is None else value
 
 
 @dataclass(frozen=True)
@@ -340,7 +360,9 @@ class Facts:
         """The named section, or raise NotCollected with the reason."""
         value = getattr(self.data, name, None)
         if value is None:
-            raise NotCollected(name, self.missing.get(name, "not collected"))
+            default = "not in facts v1 (the collector predates the successor pack)" if (
+                self.facts_version == 1 and name in V2_SECTIONS) else "not collected"  # fmt: skip
+            raise NotCollected(name, self.missing.get(name, default))
         return value
 
     def probes(self, name: str | None = None) -> list[Probe]:
@@ -352,24 +374,28 @@ class Facts:
         if not isinstance(doc, dict):
             raise FactsError("facts document is not a JSON object")
         version = doc.get("facts_version")
-        if version != FACTS_VERSION:
-            raise FactsError(f"unsupported facts_version {version!r:.20} (this umcheck reads {FACTS_VERSION})")
+        if type(version) is not int or version not in READABLE_VERSIONS:  # True == 1.0 == 1 in Python
+            raise FactsError(f"unsupported facts_version {version!r:.20} (this umcheck reads 1 and 2)")
         family = doc.get("os_family")
+        if not isinstance(family, str):  # a list here was a TypeError (unhashable) before
+            raise FactsError(f"$.os_family: expected a string (windows or linux), got {describe(family)}")
         if family not in _SECTIONS:
             raise FactsError(f"unknown os_family {family!r:.20} (expected windows or linux)")
         try:
-            host = load_dataclass(HostInfo, doc.get("host") or {}, "$.host")
+            host = load_dataclass(HostInfo, _object(doc, "host"), "$.host")
         except ShapeError as exc:
             raise FactsError(str(exc)) from None
         try:
-            collector = load_dataclass(CollectorInfo, doc.get("collector") or {}, "$.collector")
+            collector = load_dataclass(CollectorInfo, _object(doc, "collector"), "$.collector")
         except ShapeError as exc:
             collector = CollectorInfo(errors=[CollectorError("collector", str(exc))])
         missing: dict[str, str] = {}
         for err in collector.errors:
             missing.setdefault(err.section, f"collector error: {err.message}")
         raw = doc.get(family)
-        if not isinstance(raw, dict):
+        if raw is not None and not isinstance(raw, dict):
+            raise FactsError(f"$.{family}: expected an object, got {describe(raw)}")
+        if raw is None:
             raw = {}
             missing.setdefault("*", f"no '{family}' sections in document")
         section_cls = _SECTIONS[family]
@@ -377,6 +403,8 @@ class Facts:
         values: dict[str, Any] = {}
         for name, tp in hints.items():
             if name not in raw or raw[name] is None:
+                if version == 1 and name in V2_SECTIONS:
+                    continue  # a v1 document cannot have them: section() says so, without listing them
                 missing.setdefault(name, "not collected")
                 continue
             if name in missing:  # reported failed by the collector: do not trust partial data
@@ -391,6 +419,7 @@ class Facts:
             collector=collector,
             data=section_cls(**values),
             missing=missing,
+            facts_version=version,
         )
 
     @classmethod

@@ -20,7 +20,8 @@ from umcheck.rules import ALL_RULES, RuleContext, evaluate
 ROOT = Path(__file__).resolve().parents[1] / "golden" / "rules"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 FIXTURES = sorted(ROOT.glob("*/*.json"))
-SPECS = {r.rule_id: r for r in ALL_RULES}
+# A RuleId may exist for both OSes (the successor pack): the fixture's facts os_family picks the spec.
+SPECS = {(r.rule_id, r.os_family): r for r in ALL_RULES}
 
 
 def _load(path: Path) -> dict:
@@ -38,7 +39,7 @@ def _context(raw: dict) -> RuleContext:
 def test_golden_rule(path: Path) -> None:
     case = _load(path)
     rule_id = case.get("rule", path.parent.name)
-    spec = SPECS[rule_id]
+    spec = SPECS[(rule_id, case["facts"]["os_family"])]
     outcome = evaluate(spec, Facts.from_dict(case["facts"]), _context(case.get("context")))
     expected = case["expected"]
     if expected.get("no_row"):

@@ -24,6 +24,8 @@ from umcheck.rules.linux_common import host_of
 from umcheck.rules.linux_remediation import LINUX_REMEDIATION
 from umcheck.rules.remediation import remediation_for
 
+LEGACY = ("pack:legacy",)  # these tests are about the legacy pack
+
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 CTX = RuleContext(cloud="public", is_azure=True)
 OFFICIAL_ORDER = [
@@ -64,7 +66,7 @@ def _host(name: str) -> Facts:
 
 
 def _by_id(facts: Facts, ctx: RuleContext = CTX) -> dict[str, Any]:
-    return {o.RuleId: o for o in evaluate_host(facts, ctx)}
+    return {o.RuleId: o for o in evaluate_host(facts, ctx, LEGACY)}
 
 
 def test_rules_in_official_order_with_official_groups() -> None:
@@ -85,7 +87,7 @@ def test_rules_in_official_order_with_official_groups() -> None:
 def test_healthy_host_passes_every_rule() -> None:
     facts = _host("linux-healthy")
     assert not facts.missing, facts.missing
-    outcomes = evaluate_host(facts, CTX)
+    outcomes = evaluate_host(facts, CTX, LEGACY)
     assert [o.RuleId for o in outcomes] == [r for r in OFFICIAL_ORDER if not r.endswith(("Check3", "Check4"))]
     assert {o.RuleId: o.CheckResult for o in outcomes if o.CheckResult != "Passed"} == {}
     assert all(o.remediation is None for o in outcomes)
@@ -128,7 +130,7 @@ def test_worker_stopped_host() -> None:
 def test_row_count_per_cloud(cloud: str, rows: int) -> None:
     facts = Facts.from_dict(GEN.facts_doc(GEN.healthy(cloud)))
     outcomes = evaluate_host(
-        facts, RuleContext(cloud="public", is_azure=True)
+        facts, RuleContext(cloud="public", is_azure=True), LEGACY
     )  # the host's omsadmin.conf decides
     assert len(outcomes) == rows
     assert all(o.CheckResult == "Passed" for o in outcomes), [
@@ -142,7 +144,7 @@ def test_nothing_collected_is_not_evaluated_everywhere() -> None:
     facts = Facts.from_dict(
         {"facts_version": 1, "os_family": "linux", "host": {}, "collector": {}, "linux": {}}
     )
-    outcomes = evaluate_host(facts, CTX)
+    outcomes = evaluate_host(facts, CTX, LEGACY)
     assert len(outcomes) == 15  # LA3/LA4 have no row in the public cloud even without facts
     assert {o.CheckResult for o in outcomes} == {"NotEvaluated"}
     assert all(o.CheckResultMessageId == f"{o.RuleId}.NotEvaluated" and o.reason for o in outcomes)
@@ -152,7 +154,7 @@ def test_windows_facts_select_no_linux_rule() -> None:
     facts = Facts.from_dict(
         {"facts_version": 1, "os_family": "windows", "host": {}, "collector": {}, "windows": {}}
     )
-    assert not [o for o in evaluate_host(facts, CTX) if o.RuleId.startswith("Linux.")]
+    assert not [o for o in evaluate_host(facts, CTX, LEGACY) if o.RuleId.startswith("Linux.")]
 
 
 def test_proxy_credentials_never_reach_the_outcome() -> None:

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 # UMCHECK-COLLECTOR linux 1
-"""umcheck Linux fact collector (facts contract v1): read-only, stdlib only, python3 >= 3.6.
+"""umcheck Linux fact collector (facts contract v2): read-only, stdlib only, python3 >= 3.6.
 
 Reads files under / (or --root DIR, for tests) and /proc, probes the agent's endpoints in
 parallel with a per-probe timeout, and prints one JSON facts document between the umcheck
-marker lines. It never writes a file, never starts a process and never runs a package manager.
+marker lines. It never writes a file and never runs a package manager. The only processes it
+starts are the read-only commands of READONLY_COMMANDS (``azcmagent show -j`` / ``config list -j``
+/ ``version``, ``systemctl is-active`` / ``is-enabled``), by absolute path, with a timeout each,
+through run_readonly() (tests/unit/collectors/py_readonly.py checks this statically).
 Run by hand: ``sudo python3 linux.py > facts.txt`` then ``umcheck evaluate facts.txt``.
 """
 
@@ -15,15 +18,18 @@ import os
 import re
 import socket
 import ssl
+import subprocess  # only in run_readonly(): allowlisted read-only commands (READONLY_COMMANDS)
 import sys
 import threading
 import time
 
 BEGIN = "<<<UMCHECK-FACTS-BEGIN>>>"
 END = "<<<UMCHECK-FACTS-END>>>"
-COLLECTOR_VERSION = "1.0.0"
+COLLECTOR_VERSION = "2.0.0"
+FACTS_VERSION = 2
 MAX_READ = 1024 * 1024
-SECTIONS = ("os", "dmi", "oms_agent", "workspaces", "worker", "current_mof", "proxy", "repos", "probes")
+SECTIONS = ("os", "dmi", "oms_agent", "workspaces", "worker", "current_mof", "proxy", "repos", "probes",
+            "arc", "azure_vm", "extensions", "hrw2", "linux_updates")
 
 OMSADMIN = "/etc/opt/microsoft/omsagent/conf/omsadmin.conf"
 OMSAGENT_LOG = "/var/opt/microsoft/omsagent/log/omsagent.log"
@@ -199,6 +205,7 @@ class State(object):
         self._conf = None
         self._conf_error = None
         self._procs = None
+        self._units = None
 
     def conf(self):
         if self._conf is None and self._conf_error is None:
@@ -236,6 +243,11 @@ class State(object):
     def workspaces(self):
         out = [w for w in [self.workspace()] + self.workspace_dirs() if w]
         return list(dict.fromkeys(out))[:WORKSPACE_CAP]
+
+    def units(self):
+        if self._units is None:
+            self._units = Units(self.host)
+        return self._units
 
     def procs(self):
         if self._procs is None:
@@ -476,6 +488,491 @@ def section_repos(state):
                 seen.append(base)
     out["urls"] = seen
     return out
+
+
+# ------------------------------------------------------------------------------------------
+# Facts v2: the successor pack (Azure Arc, Azure VM agent, extensions, extension-based worker,
+# Linux update settings). Sources: ../shared/reference/successor-readiness.md §2-§4.
+
+# The only commands this collector runs, by absolute path under --root (so a test root may hold
+# stand-ins): (tool, leading arguments) -> read-only. Never ``azcmagent check`` (it contacts
+# Azure) nor ``azcmagent extension list`` (it needs the extension service stopped).
+READONLY_COMMANDS = {
+    "azcmagent": (("show", "-j"), ("config", "list", "-j"), ("version",)),
+    "systemctl": (("is-active",), ("is-enabled",)),
+}
+TOOL_PATHS = {
+    "azcmagent": ("/opt/azcmagent/bin/azcmagent",),
+    "systemctl": ("/usr/bin/systemctl", "/bin/systemctl"),
+}
+AZCMAGENT = "/opt/azcmagent/bin/azcmagent"
+AZCMAGENT_TIMEOUT = 15.0
+SYSTEMCTL_TIMEOUT = 5.0
+HIMDS_URL = ("/metadata/identity/oauth2/token?api-version=2020-06-01"
+             "&resource=https%3A%2F%2Fmanagement.azure.com%2F")
+ARC_UNITS = ("himdsd", "extd", "gcad", "arcproxyd")  # arcproxyd: name unverified (§8)
+VM_AGENT_UNITS = ("walinuxagent", "waagent")
+WAAGENT_DIR = "/var/lib/waagent"
+HRW_LINUX = "Microsoft.Azure.Automation.HybridWorker.HybridWorkerForLinux"
+MAX_EXTENSION_DIRS = 64
+MAX_STATUS_FILES = 4096  # stat only; a long-lived extension keeps one file per sequence number
+MAX_MESSAGE = 500
+MAX_CONFIG_KEYS = 64
+UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system")
+UNIT_FILE_STATES = ("enabled", "enabled-runtime", "linked", "linked-runtime", "alias", "masked", "masked-runtime",
+                    "static", "indirect", "disabled", "generated", "transient", "bad")
+_EXT_DIR = re.compile(r"^([A-Za-z0-9_.]+?)-(\d+(?:\.\d+)*)$")
+
+
+def run_readonly(host, tool, args, timeout):
+    """Run one allowlisted read-only command: (exit code, stdout text), or None when the tool is
+    absent (e.g. no systemctl under --root) or did not finish in time."""
+    args = tuple(args)
+    if not any(args[:len(prefix)] == prefix for prefix in READONLY_COMMANDS.get(tool, ())):
+        raise CollectorFailure("not an allowlisted read-only command: %s %s" % (tool, " ".join(args)[:40]))
+    exe = next((host.path(p) for p in TOOL_PATHS[tool] if os.access(host.path(p), os.X_OK)
+                and os.path.isfile(host.path(p))), None)
+    if exe is None:
+        return None
+    env = dict(os.environ)
+    env.update(LC_ALL="C", SYSTEMD_PAGER="", SYSTEMD_COLORS="0")
+    try:
+        proc = subprocess.run([exe] + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, timeout=timeout, env=env)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.returncode, proc.stdout[:MAX_READ].decode("utf-8", "replace")
+
+
+def in_parallel(funcs, timeout):
+    """Call each function in its own thread; None for any that raised or did not finish in time."""
+    results = [None] * len(funcs)
+
+    def work(i):
+        try:
+            results[i] = funcs[i]()
+        except Exception:  # noqa: BLE001 - the caller treats None as "unknown"
+            results[i] = None
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(funcs))]
+    for t in threads:
+        t.daemon = True
+        t.start()
+    end = time.monotonic() + timeout
+    for t in threads:
+        t.join(max(0.0, end - time.monotonic()))
+    return results
+
+
+def iso_mtime(host, p):
+    try:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(os.stat(host.path(p)).st_mtime))
+    except OSError:
+        return None
+
+
+def _first_line(text):
+    return (text or "").strip().splitlines()[0].strip() if (text or "").strip() else ""
+
+
+class Units(object):
+    """systemd units: ``systemctl is-enabled`` / ``is-active`` when systemctl exists, unit files otherwise."""
+
+    def __init__(self, host):
+        self.host = host
+        self._cache = {}
+
+    def unit_file(self, unit):
+        return any(self.host.exists("%s/%s" % (d, unit)) for d in UNIT_DIRS)
+
+    def state(self, name):
+        """SvcState dict: name, present, status (is-active), start_type (is-enabled); None = unknown."""
+        if name in self._cache:
+            return self._cache[name]
+        unit = name if "." in name else name + ".service"
+        enabled = run_readonly(self.host, "systemctl", ("is-enabled", unit), SYSTEMCTL_TIMEOUT)
+        start_type = _first_line(enabled[1]) if enabled else ""
+        present = self.unit_file(unit) or start_type in UNIT_FILE_STATES
+        status = None
+        if present and enabled is not None:
+            active = run_readonly(self.host, "systemctl", ("is-active", unit), SYSTEMCTL_TIMEOUT)
+            status = (_first_line(active[1]) or None) if active else None
+        out = {"name": name, "present": present, "status": status,
+               "start_type": (start_type or None) if present and start_type in UNIT_FILE_STATES else None}
+        self._cache[name] = out
+        return out
+
+    def active(self, unit):
+        """The exact first line of ``systemctl is-active UNIT``, or None without systemctl."""
+        res = run_readonly(self.host, "systemctl", ("is-active", unit), SYSTEMCTL_TIMEOUT)
+        return (_first_line(res[1]) or None) if res else None
+
+    def enabled(self, unit):
+        """True/False from ``systemctl is-enabled``, else from a *.wants symlink; None when unknown."""
+        res = run_readonly(self.host, "systemctl", ("is-enabled", unit), SYSTEMCTL_TIMEOUT)
+        if res is not None:
+            return _first_line(res[1]) in ("enabled", "enabled-runtime", "static", "indirect", "alias")
+        for d in ("/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"):
+            for wants in self.host.listdir(d):
+                if wants.endswith(".wants") and self.host.exists("%s/%s/%s" % (d, wants, unit)):
+                    return True
+        return False if self.unit_file(unit) else None
+
+
+def _norm(key):
+    return re.sub(r"[^a-z0-9]", "", str(key).lower())
+
+
+def _find(doc, names, depth=0):
+    """First scalar value under any of ``names`` (normalised keys), searching nested objects."""
+    if depth > 4 or not isinstance(doc, (dict, list)):
+        return None
+    items = doc.items() if isinstance(doc, dict) else enumerate(doc)
+    for key, value in items:
+        if isinstance(doc, dict) and _norm(key) in names and isinstance(value, (str, int, float)) \
+                and not isinstance(value, bool) and str(value).strip():
+            return str(value).strip()[:MAX_MESSAGE]
+    items = doc.values() if isinstance(doc, dict) else doc
+    for value in items:
+        found = _find(value, names, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _json_of(text):
+    text = (text or "").strip()
+    start = min([i for i in (text.find("{"), text.find("[")) if i >= 0] or [-1])
+    if start < 0:
+        return None
+    try:
+        return json.loads(text[start:])
+    except ValueError:
+        return None
+
+
+def parse_arc_show(text):
+    """Fields of ``azcmagent show -j``; only ``status``/``lastHeartbeat`` are documented keys, the
+    rest are matched tolerantly on their display names (successor-readiness.md §2.2, §8)."""
+    doc = _json_of(text)
+    if doc is None:
+        return {}
+    return {"status": _find(doc, ("status", "agentstatus")),
+            "last_heartbeat": iso_time(_find(doc, ("lastheartbeat", "agentlastheartbeat"))),
+            "error_code": _find(doc, ("errorcode", "agenterrorcode")),
+            "error_details": _find(doc, ("errordetails", "agenterrordetails")),
+            "resource_id": _find(doc, ("resourceid", "azureresourceid")),
+            "location": _find(doc, ("location", "region")),
+            "version": _find(doc, ("agentversion",))}
+
+
+def iso_time(value):
+    """ISO 8601 when the text is a date we recognise; the text itself otherwise (never a crash)."""
+    if not value:
+        return None
+    v = value.strip()
+    if re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", v):
+        v = v.replace(" ", "T", 1)
+        m = re.match(r"^(.*?)(\.\d+)?\s*(Z|[+-]\d{2}:?\d{2}|UTC)?$", v)
+        if m:
+            zone = m.group(3) or ""
+            zone = "Z" if zone in ("Z", "UTC") else (zone[:3] + ":" + zone[-2:] if zone and ":" not in zone else zone)
+            return m.group(1)[:19] + zone
+    return v[:64]
+
+
+def _config_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(_config_value(v) for v in value if v is not None and not isinstance(v, (dict, list)))
+    if value is None or isinstance(value, dict):
+        return None
+    return str(value)
+
+
+def parse_arc_config(text):
+    """``azcmagent config list -j`` as {property: value}; the JSON shape is undocumented, so both
+    {"proxy.url": ...} objects and [{"Key"/"Name": ..., "Value": ...}] lists are read."""
+    out = {}
+
+    def add(key, value):
+        key = str(key).strip()
+        value = _config_value(value)
+        if "." in key and value is not None and len(out) < MAX_CONFIG_KEYS and key not in out:
+            out[key] = redact(value[:MAX_MESSAGE]) if key.lower() == "proxy.url" else value[:MAX_MESSAGE]
+
+    def walk(doc, depth):
+        if depth > 4:
+            return
+        if isinstance(doc, dict):
+            lowered = dict((_norm(k), v) for k, v in doc.items())
+            name = lowered.get("key", lowered.get("name"))
+            if isinstance(name, str) and "value" in lowered:
+                add(name, lowered["value"])
+            for k, v in doc.items():
+                if isinstance(v, (dict, list)) and not (isinstance(v, list) and "." in str(k)):
+                    walk(v, depth + 1)
+                else:
+                    add(k, v)
+        elif isinstance(doc, list):
+            for v in doc:
+                walk(v, depth + 1)
+
+    walk(_json_of(text), 0)
+    return out
+
+
+def himds_probe(params, timeout):
+    """GET the identity endpoint without the secret: status, and whether a ``WWW-Authenticate:
+    Basic realm=`` challenge came back. The realm names a key file; it is never read or kept."""
+    out = {"status": None, "basic_realm": False, "error": None}
+    deadline = Deadline(timeout)
+    try:
+        sock = _connect(params, "localhost", 40342, deadline)
+        try:
+            sock.sendall(("GET %s HTTP/1.1\r\nHost: localhost:40342\r\nMetadata: true\r\n"
+                          "User-Agent: umcheck-collector/%s\r\nConnection: close\r\n\r\n"
+                          % (HIMDS_URL, COLLECTOR_VERSION)).encode("ascii"))
+            data = b""
+            while b"\r\n\r\n" not in data and len(data) < 16384:
+                sock.settimeout(deadline.left())
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            sock.close()
+        head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1", "replace").split("\r\n")
+        m = re.match(r"^HTTP/\d(?:\.\d)?\s+(\d{3})", head[0] if head else "")
+        if not m:
+            out["error"] = "other"
+            return out
+        out["status"] = int(m.group(1))
+        out["basic_realm"] = any(re.match(r"^www-authenticate\s*:\s*basic\s+realm\s*=", h, re.I) for h in head[1:])
+    except Exception as exc:  # noqa: BLE001 - a probe result, never a crash
+        kind = _classify(exc)
+        out["error"] = kind if kind in ("refused", "timeout") else "other"
+    return out
+
+
+def _env_files(host):
+    """KEY=VALUE pairs of the machine environment: /etc/environment, then systemd's
+    DefaultEnvironment drop-ins (where the Arc agent puts its variables, §2.1)."""
+    out = {}
+    text = host.read_optional("/etc/environment") or ""
+    for key, value in parse_kv(text).items():
+        out.setdefault(key, value.strip("'\""))
+    for d in ("/lib/systemd/system.conf.d", "/usr/lib/systemd/system.conf.d", "/etc/systemd/system.conf.d"):
+        for name in host.listdir(d)[:32]:
+            if not name.endswith(".conf"):
+                continue
+            for line in (host.read_optional(d + "/" + name) or "").splitlines():
+                line = line.strip()
+                if not line.startswith("DefaultEnvironment="):
+                    continue
+                for m in re.finditer(r'"([A-Za-z_][A-Za-z0-9_]*)=([^"]*)"|([A-Za-z_][A-Za-z0-9_]*)=(\S*)',
+                                     line[len("DefaultEnvironment="):]):
+                    key, value = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+                    out[key] = value
+    return out
+
+
+def machine_env(host):
+    env = _env_files(host)
+    if not host.root:  # under --root the collector's own environment is not the host's
+        for key in ("MSFT_ARC_TEST", "HTTPS_PROXY", "https_proxy"):
+            if os.environ.get(key) and key not in env:
+                env[key] = os.environ[key]
+    return env
+
+
+def section_arc(state, params):
+    host, units = state.host, state.units()
+    installed = host.exists(AZCMAGENT)
+    env = machine_env(host)
+    proxy_env = env.get("HTTPS_PROXY") or env.get("https_proxy")
+    out = {"installed": installed, "version": None, "status": None, "last_heartbeat": None, "error_code": None,
+           "error_details": None, "resource_id": None, "location": None, "config": {},
+           "services": [units.state(u) for u in ARC_UNITS], "himds": None,
+           "msft_arc_test": (env.get("MSFT_ARC_TEST") or "").strip().lower() == "true",
+           "https_proxy_env": redact(proxy_env) if proxy_env else None}
+    if not installed:
+        return out
+    timeout = min(float(params.get("probe_timeout") or 5.0), 30.0)
+    show, config, version, himds = in_parallel([
+        lambda: run_readonly(host, "azcmagent", ("show", "-j"), AZCMAGENT_TIMEOUT),
+        lambda: run_readonly(host, "azcmagent", ("config", "list", "-j"), AZCMAGENT_TIMEOUT),
+        lambda: run_readonly(host, "azcmagent", ("version",), AZCMAGENT_TIMEOUT),
+        lambda: himds_probe(params, timeout),
+    ], AZCMAGENT_TIMEOUT + 1.0)
+    shown = parse_arc_show(show[1]) if show else {}
+    for key in ("status", "last_heartbeat", "error_code", "error_details", "resource_id", "location"):
+        out[key] = shown.get(key)
+    m = re.search(r"(\d+\.\d+(?:\.\d+)*)", version[1]) if version else None
+    out["version"] = m.group(1) if m else shown.get("version")
+    out["config"] = parse_arc_config(config[1]) if config else {}
+    out["himds"] = himds or {"status": None, "basic_realm": False, "error": "timeout"}
+    return out
+
+
+def section_azure_vm(state):
+    return {"services": [state.units().state(u) for u in VM_AGENT_UNITS]}
+
+
+def _version_key(version):
+    return tuple(int(x) for x in version.split(".") if x.isdigit())
+
+
+def _handler_env(host, d):
+    """HandlerEnvironment.json's statusFolder/configFolder (Arc may put them elsewhere, §4.2)."""
+    doc = _json_of(host.read_optional(d + "/HandlerEnvironment.json") or "") if host.exists(
+        d + "/HandlerEnvironment.json") else None
+    env = doc[0] if isinstance(doc, list) and doc and isinstance(doc[0], dict) else doc if isinstance(doc, dict) else {}
+    env = env.get("handlerEnvironment") if isinstance(env.get("handlerEnvironment"), dict) else {}
+    return dict((k, v) for k, v in env.items() if k in ("statusFolder", "configFolder") and isinstance(v, str)
+                and v.startswith("/"))
+
+
+def _stamp(host, d, name):
+    """Sort key of a <seq>.status / <seq>.settings file: mtime, then the sequence number."""
+    seq = name.split(".", 1)[0]
+    return os.stat(host.path(d + "/" + name)).st_mtime, int(seq) if seq.isdigit() else -1, name
+
+
+def newest_file(host, d, suffix):
+    stamped = []
+    for n in [n for n in host.listdir(d) if n.endswith(suffix)][:MAX_STATUS_FILES]:
+        try:
+            stamped.append((_stamp(host, d, n), d + "/" + n))
+        except OSError:
+            continue
+    return max(stamped)[1] if stamped else None
+
+
+def read_status(host, path):
+    """status.status, status.code, formattedMessage.message of one extension status file."""
+    doc = _json_of(host.read_text(path, 256 * 1024))
+    item = doc[0] if isinstance(doc, list) and doc else doc
+    st = item.get("status") if isinstance(item, dict) and isinstance(item.get("status"), dict) else {}
+    fm = st.get("formattedMessage") if isinstance(st.get("formattedMessage"), dict) else {}
+    status, code, message = st.get("status"), st.get("code"), fm.get("message")
+    return {"status": status if isinstance(status, str) else None,
+            "code": None if code is None or isinstance(code, (dict, list)) else str(code),
+            "message": message[:MAX_MESSAGE] if isinstance(message, str) else None,
+            "status_time": iso_mtime(host, path)}
+
+
+def settings_url(host, folders):
+    """Public AutomationAccountURL of the newest *.settings file; protectedSettings is never read."""
+    newest = []
+    for d in folders:
+        p = newest_file(host, d, ".settings")
+        if p:
+            newest.append((_stamp(host, d, p.rsplit("/", 1)[1]), p))
+    if not newest:
+        return None
+    doc = _json_of(host.read_text(max(newest)[1], 256 * 1024))
+    runtime = doc.get("runtimeSettings") if isinstance(doc, dict) else None
+    for item in runtime if isinstance(runtime, list) else []:
+        handler = item.get("handlerSettings") if isinstance(item, dict) else None
+        public = handler.get("publicSettings") if isinstance(handler, dict) else None
+        if isinstance(public, dict):
+            for key, value in public.items():
+                if _norm(key) == "automationaccounturl" and isinstance(value, str):
+                    return value.strip()[:MAX_MESSAGE] or None
+    return None
+
+
+def section_extensions(state):
+    host = state.host
+    newest = {}
+    for name in host.listdir(WAAGENT_DIR)[:4096]:
+        m = _EXT_DIR.match(name)
+        if not m or not host.isdir(WAAGENT_DIR + "/" + name):
+            continue
+        ext, version = m.group(1), m.group(2)
+        if ext not in newest or _version_key(version) > _version_key(newest[ext]):
+            newest[ext] = version
+    items = []
+    # bounded: Microsoft's extensions (the ones the rules read) first, then the others by name
+    for ext in sorted(newest, key=lambda e: (not e.startswith("Microsoft."), e))[:MAX_EXTENSION_DIRS]:
+        d = "%s/%s-%s" % (WAAGENT_DIR, ext, newest[ext])
+        henv = _handler_env(host, d)
+        item = {"name": ext, "version": newest[ext], "status": None, "code": None, "message": None,
+                "status_time": None, "settings_url": None}
+        status = newest_file(host, henv.get("statusFolder") or d + "/status", ".status")
+        if status:
+            try:
+                item.update(read_status(host, status))
+            except CollectorFailure:
+                pass
+        if ext == HRW_LINUX:
+            unversioned = "%s/%s" % (WAAGENT_DIR, ext)  # the documented settings folder (§3.1)
+            folders = [henv.get("configFolder") or d + "/config", unversioned, unversioned + "/config"]
+            try:
+                item["settings_url"] = settings_url(host, folders)
+            except (CollectorFailure, OSError):
+                pass
+        items.append(item)
+    return {"items": items}
+
+
+def section_hrw2(state):
+    host = state.host
+    user = passwd_uid(host, "hweautomation") is not None if host.exists("/etc/passwd") else None
+    return {"service": state.units().state("hwd"), "user_present": user, "v2_key_present": None,
+            "azure_key_present": None, "jrds_uri": None}
+
+
+PACKAGE_MANAGERS = (("apt", "apt-get"), ("dnf", "dnf"), ("yum", "yum"), ("zypper", "zypper"))
+PYTHONS = ("python3", "python2.7", "python2", "python")
+
+
+def _binary(host, name):
+    return any(host.exists(d + "/" + name) for d in ("/usr/bin", "/bin", "/usr/sbin", "/sbin"))
+
+
+def _ini_value(text, key):
+    m = None
+    for m in re.finditer(r"^\s*%s\s*=\s*(\S+)" % re.escape(key), text or "", re.M):
+        pass
+    return m.group(1).strip().strip("'\"").lower() if m else None
+
+
+def auto_updates(state):
+    """OS mechanisms that install updates by themselves (LinuxPatchExtension detects these, §4.5)."""
+    host, units, found = state.host, state.units(), []
+    apt_value, apt_file = None, None
+    for name in host.listdir("/etc/apt/apt.conf.d")[:64]:  # later files override earlier ones
+        text = host.read_optional("/etc/apt/apt.conf.d/" + name) or ""
+        for m in re.finditer(r'APT::Periodic::Unattended-Upgrade\s+"?(\d+)"?', text):
+            apt_value, apt_file = m.group(1), name
+    if apt_value is not None and apt_value != "0":
+        found.append("apt: %s" % apt_file)
+    if units.enabled("yum-cron.service") and _ini_value(host.read_optional("/etc/yum/yum-cron.conf"),
+                                                        "apply_updates") in ("yes", "1", "true"):
+        found.append("yum-cron: apply_updates")
+    if units.enabled("dnf-automatic.timer") and _ini_value(host.read_optional("/etc/dnf/automatic.conf"),
+                                                           "apply_updates") in ("yes", "1", "true"):
+        found.append("dnf-automatic.timer: apply_updates")
+    if units.enabled("dnf-automatic-install.timer"):
+        found.append("dnf-automatic-install.timer")
+    if units.enabled("packagekit.service") and (_ini_value(host.read_optional("/etc/PackageKit/PackageKit.conf"),
+                                                           "WritePreparedUpdates") == "true"):
+        found.append("packagekit: WritePreparedUpdates")  # [I] which PackageKit setting counts is inferred
+    aou = parse_kv(host.read_optional("/etc/sysconfig/automatic_online_update") or "")
+    if aou.get("AOU_ENABLE_CRONJOB", "").strip().lower() == "true":
+        found.append("zypper: automatic_online_update")
+    return found
+
+
+def section_linux_updates(state):
+    host = state.host
+    manager = next((pm for pm, binary in PACKAGE_MANAGERS if _binary(host, binary)), None)
+    return {"package_manager": manager, "python": [p for p in PYTHONS if _binary(host, p)],
+            "auto_updates": auto_updates(state),
+            "autoassess_timer": state.units().active("MsftLinuxPatchAutoAssess.timer")}
 
 
 # ------------------------------------------------------------------------------------------
@@ -731,13 +1228,33 @@ def collect(root=None, params=None):
         repo_specs = [{"name": "repo", "target": u, "port": 443 if u.startswith("https") else 80,
                        "kind": "https" if u.startswith("https") else "http", "via": "direct", "workspace": None,
                        "method": "HEAD", "headers": {}} for u in linux["repos"]["urls"]]
-    results = run_probes(specs + repo_specs, params, proxy, timeout)
+    box = []
+    prober = threading.Thread(target=lambda: box.append(run_probes(specs + repo_specs, params, proxy, timeout)))
+    prober.daemon = True
+    prober.start()
+    # facts v2 sections run while the probes wait on the network (their commands have own timeouts)
+    v2 = [("arc", lambda: section_arc(state, params)), ("azure_vm", lambda: section_azure_vm(state)),
+          ("extensions", lambda: section_extensions(state)), ("hrw2", lambda: section_hrw2(state)),
+          ("linux_updates", lambda: section_linux_updates(state))]
+    for name, fn in v2:
+        if name not in wanted:
+            continue
+        try:
+            linux[name] = fn()
+        except Exception as exc:  # noqa: BLE001 - a failing section is reported, the rest still runs
+            errors.append({"section": name, "message": str(exc)[:500] or exc.__class__.__name__})
+    prober.join(timeout + 2.0)
+    results = box[0] if box else [dict(s, ok=False, status=None, error="timeout", detail="probe run did not finish",
+                                       elapsed_ms=int(timeout * 1000)) for s in specs + repo_specs]
+    for r in results:
+        for k in ("key", "method", "headers"):
+            r.pop(k, None)
     if "probes" in wanted and not any(e["section"] == "probes" for e in errors):
         linux["probes"] = results[:len(specs)]
     if repo_specs:
         linux["repos"]["probes"] = results[len(specs):]
     return {
-        "facts_version": 1,
+        "facts_version": FACTS_VERSION,
         "os_family": "linux",
         "host": host_info(host),
         "collector": {"name": "umcheck-linux", "version": COLLECTOR_VERSION,

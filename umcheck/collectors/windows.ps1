@@ -1,11 +1,13 @@
 # UMCHECK-COLLECTOR windows 1
 <#
-umcheck Windows fact collector (facts contract v1). Windows PowerShell 5.1; also runs under 7.
+umcheck Windows fact collector (facts contract v2). Windows PowerShell 5.1; also runs under 7.
 
 Read-only: it reads the registry, services, event logs (filtered and bounded), the agent's COM
-configuration, ACLs and proxy settings, probes endpoints in parallel with a timeout each, and
-prints one JSON facts document between the umcheck marker lines. It never writes, starts, stops
-or sets anything; tests/unit/collectors/test_windows_static.py enforces an allowlist.
+configuration, ACLs and proxy settings, extension status/settings files, probes endpoints in
+parallel with a timeout each, and prints one JSON facts document between the umcheck marker lines.
+It never writes, stops or sets anything; the one process it starts is azcmagent.exe with a
+read-only argument line (show -j, config list -j, version) and a timeout (Invoke-UmcAzcmagent).
+tests/unit/collectors/test_windows_static.py enforces an allowlist.
 
 Run by hand:  powershell -NoProfile -ExecutionPolicy Bypass -File windows.ps1 > facts.txt
 then on the jump host:  umcheck evaluate facts.txt
@@ -16,7 +18,7 @@ $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $UmcBegin = '<<<UMCHECK-FACTS-BEGIN>>>'
 $UmcEnd = '<<<UMCHECK-FACTS-END>>>'
-$UmcVersion = '1.0.0'
+$UmcVersion = '2.0.0'
 $UmcStarted = [System.DateTime]::UtcNow
 $UmcClock = [System.Diagnostics.Stopwatch]::StartNew()
 $UmcErrors = New-Object System.Collections.ArrayList
@@ -365,10 +367,355 @@ Invoke-UmcSection 'proxy' {
 }
 
 # ------------------------------------------------------------------------------------------
+# Facts v2: the successor pack (Azure Arc, Azure VM agent, extensions, extension-based worker).
+# Sources: ../shared/reference/successor-readiness.md s.2-s.4 (Learn pages cited there).
+
+$UmcAzcmagentExe = Join-Path $env:ProgramFiles 'AzureConnectedMachineAgent\azcmagent.exe'
+$UmcPluginsDir = Join-Path $env:SystemDrive 'Packages\Plugins'
+$UmcHrwWindows = 'Microsoft.Azure.Automation.HybridWorker.HybridWorkerForWindows'
+$UmcHimdsUrl = 'http://localhost:40342/metadata/identity/oauth2/token?api-version=2020-06-01&resource=https%3A%2F%2Fmanagement.azure.com%2F'
+$UmcExtensionCap = 64
+$UmcMessageCap = 500
+
+function Get-UmcSvcState {
+    param([string]$Name)
+    $s = Get-UmcServiceFacts $Name
+    return @{ name = $Name; present = $s.present; status = $s.status; start_type = $s.start_type }
+}
+
+function Invoke-UmcAzcmagent {
+    # The only process this collector starts: azcmagent.exe by its full path, with one of three
+    # read-only argument lines (azcmagent-show, azcmagent-config "list", azcmagent-version on
+    # Learn), no shell, a timeout, output captured. Never `check` (contacts Azure) nor
+    # `extension list` (needs the extension service stopped). ps_readonly.py pins all of this.
+    param([string]$Which, [int]$TimeoutMs)
+    $psi = New-Object System.Diagnostics.ProcessStartInfo
+    $psi.FileName = $UmcAzcmagentExe
+    if ($Which -eq 'show') { $psi.Arguments = 'show -j' }
+    elseif ($Which -eq 'config') { $psi.Arguments = 'config list -j' }
+    else { $psi.Arguments = 'version' }
+    $psi.UseShellExecute = $false
+    $psi.CreateNoWindow = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $proc = $null
+    try { $proc = [System.Diagnostics.Process]::Start($psi) } catch { return $null }
+    try {
+        $out = $proc.StandardOutput.ReadToEndAsync()
+        $err = $proc.StandardError.ReadToEndAsync()
+        if (-not $proc.WaitForExit($TimeoutMs)) {
+            try { $proc.Kill() } catch { }  # our own child, past its timeout
+            return $null
+        }
+        [void]$err.Wait(1000)
+        if ($out.Wait(1000)) { return [string]$out.Result }
+        return $null
+    } finally {
+        $proc.Dispose()
+    }
+}
+
+function ConvertTo-UmcKey {
+    param([string]$Name)
+    return ($Name.ToLower() -replace '[^a-z0-9]', '')
+}
+
+function ConvertTo-UmcJson {
+    param([string]$Text)
+    if (-not $Text) { return $null }
+    $start = $Text.IndexOf('{')
+    $arr = $Text.IndexOf('[')
+    if ($arr -ge 0 -and ($start -lt 0 -or $arr -lt $start)) { $start = $arr }
+    if ($start -lt 0) { return $null }
+    try { return (ConvertFrom-Json -InputObject $Text.Substring($start)) } catch { return $null }
+}
+
+function Get-UmcJsonField {
+    # First non-empty scalar under any of the normalised names, searched breadth-first (depth 4):
+    # the JSON keys of `azcmagent show -j` other than status/lastHeartbeat are not documented.
+    param($Doc, [string[]]$Names, [int]$Depth = 0)
+    if ($null -eq $Doc -or $Depth -gt 4) { return $null }
+    $nested = New-Object System.Collections.ArrayList
+    foreach ($item in @($Doc)) {
+        if ($null -eq $item -or $item -is [string] -or $item -is [bool] -or $item -is [int] -or $item -is [long] -or $item -is [double]) { continue }
+        foreach ($prop in $item.PSObject.Properties) {
+            $v = $prop.Value
+            if ($null -eq $v) { continue }
+            # PowerShell 7's ConvertFrom-Json turns ISO 8601 strings into dates: back to ISO (UTC)
+            if ($v -is [System.DateTime]) { $v = $v.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'") }
+            if (($v -is [string] -or $v -is [int] -or $v -is [long] -or $v -is [double]) -and ($Names -contains (ConvertTo-UmcKey $prop.Name))) {
+                $s = ([string]$v).Trim()
+                if ($s) {
+                    if ($s.Length -gt $UmcMessageCap) { $s = $s.Substring(0, $UmcMessageCap) }
+                    return $s
+                }
+            } elseif ($v -is [array] -or $v -is [System.Management.Automation.PSCustomObject]) {
+                [void]$nested.Add($v)
+            }
+        }
+    }
+    foreach ($n in $nested) {
+        $found = Get-UmcJsonField $n $Names ($Depth + 1)
+        if ($null -ne $found) { return $found }
+    }
+    return $null
+}
+
+function ConvertTo-UmcIsoTime {
+    param([string]$Value)
+    if (-not $Value) { return $null }
+    $v = $Value.Trim()
+    if ($v -match '^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$') {
+        $zone = [string]$Matches[4]
+        if ($zone -eq 'UTC') { $zone = 'Z' }
+        if ($zone.Length -eq 5) { $zone = $zone.Substring(0, 3) + ':' + $zone.Substring(3) }
+        return $Matches[1] + 'T' + $Matches[2] + $zone
+    }
+    if ($v.Length -gt 64) { $v = $v.Substring(0, 64) }
+    return $v
+}
+
+function ConvertTo-UmcConfigValue {
+    param($Value)
+    if ($null -eq $Value) { return $null }
+    if ($Value -is [bool]) { if ($Value) { return 'true' } else { return 'false' } }
+    if ($Value -is [string] -or $Value -is [int] -or $Value -is [long] -or $Value -is [double]) { return [string]$Value }
+    if ($Value -is [array]) {
+        $parts = @($Value | Where-Object { $null -ne $_ -and ($_ -is [string] -or $_ -is [int] -or $_ -is [long] -or $_ -is [bool]) } | ForEach-Object { ConvertTo-UmcConfigValue $_ })
+        return ($parts -join ',')
+    }
+    return $null
+}
+
+function Add-UmcConfigEntry {
+    param([hashtable]$Out, [string]$Key, $Value)
+    $Key = $Key.Trim()
+    $v = ConvertTo-UmcConfigValue $Value
+    if (-not $Key.Contains('.') -or $null -eq $v -or $Out.ContainsKey($Key) -or $Out.Count -ge 64) { return }
+    if ($v.Length -gt $UmcMessageCap) { $v = $v.Substring(0, $UmcMessageCap) }
+    if ($Key.ToLower() -eq 'proxy.url') { $v = Get-UmcRedacted $v; if ($null -eq $v) { $v = '' } }
+    $Out[$Key] = $v
+}
+
+function Add-UmcConfigTree {
+    # `azcmagent config list -j`: its JSON shape is undocumented, so both {"proxy.url": ...}
+    # objects and [{"Key"/"Name": ..., "Value": ...}] lists are read.
+    param([hashtable]$Out, $Doc, [int]$Depth)
+    if ($null -eq $Doc -or $Depth -gt 4) { return }
+    foreach ($item in @($Doc)) {
+        if ($null -eq $item -or $item -is [string] -or $item -is [bool] -or $item -is [int] -or $item -is [long] -or $item -is [double]) { continue }
+        $name = $null
+        $hasValue = $false
+        $value = $null
+        foreach ($prop in $item.PSObject.Properties) {
+            $k = ConvertTo-UmcKey $prop.Name
+            if (($k -eq 'key' -or $k -eq 'name') -and $prop.Value -is [string] -and -not $name) { $name = $prop.Value }
+            if ($k -eq 'value') { $hasValue = $true; $value = $prop.Value }
+        }
+        if ($name -and $hasValue) { Add-UmcConfigEntry $Out $name $value }
+        foreach ($prop in $item.PSObject.Properties) {
+            $v = $prop.Value
+            if ($prop.Name.Contains('.') -or -not ($v -is [array] -or $v -is [System.Management.Automation.PSCustomObject])) {
+                Add-UmcConfigEntry $Out $prop.Name $v
+            } else {
+                Add-UmcConfigTree $Out $v ($Depth + 1)
+            }
+        }
+    }
+}
+
+function Get-UmcHimdsProbe {
+    # GET the identity endpoint without the secret: himds answers 401 with
+    # WWW-Authenticate: Basic realm=<key file> (managed-identity-authentication on Learn). Only the
+    # status and whether the challenge is Basic realm= are kept; the key file is never read.
+    $timeoutMs = [int]($P.probe_timeout * 1000)
+    $out = @{ status = $null; basic_realm = $false; error = $null }
+    $url = $UmcHimdsUrl
+    $o = $P.overrides['localhost']
+    if (-not $o) { $o = $P.overrides['*'] }
+    if ($o) { $url = 'http://' + $o + (New-Object System.Uri($UmcHimdsUrl)).PathAndQuery }
+    $resp = $null
+    try {
+        $req = [System.Net.WebRequest]::Create($url)
+        $req.Method = 'GET'
+        $req.Timeout = $timeoutMs
+        $req.ReadWriteTimeout = $timeoutMs
+        $req.AllowAutoRedirect = $false
+        $req.KeepAlive = $false
+        $req.Proxy = $null
+        $req.Headers.Add('Metadata', 'true')
+        $resp = $req.GetResponse()
+        $out.status = [int]$resp.StatusCode
+    } catch {
+        $we = $_.Exception
+        while ($null -ne $we.InnerException -and -not ($we -is [System.Net.WebException])) { $we = $we.InnerException }
+        if (($we -is [System.Net.WebException]) -and ($null -ne $we.Response)) {
+            $out.status = [int]$we.Response.StatusCode
+            $challenge = [string]$we.Response.Headers['WWW-Authenticate']
+            $out.basic_realm = ($challenge -match '^\s*Basic\s+realm\s*=')
+            $we.Response.Close()
+        } elseif (($we -is [System.Net.WebException]) -and ([string]$we.Status -eq 'Timeout')) {
+            $out.error = 'timeout'
+        } elseif (($we -is [System.Net.WebException]) -and ([string]$we.Status -eq 'ConnectFailure')) {
+            $out.error = 'refused'
+        } else {
+            $out.error = 'other'
+        }
+    } finally {
+        if ($null -ne $resp) { $resp.Close() }
+    }
+    return $out
+}
+
+function Test-UmcArcUninstallEntry {
+    $key = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
+    foreach ($k in @(Get-ChildItem -LiteralPath $key -ErrorAction SilentlyContinue | Select-Object -First 2000)) {
+        if ([string]$k.GetValue('DisplayName') -eq 'Azure Connected Machine Agent') { return $true }
+    }
+    return $false
+}
+
+function ConvertTo-UmcVersionKey {
+    # Sortable form of a folder version: each numeric part padded (1.10 after 1.9).
+    param([string]$Version)
+    $parts = @($Version.Split('.') | ForEach-Object { ([string]$_).PadLeft(10, '0') })
+    return ($parts -join '.')
+}
+
+function Get-UmcNewestFile {
+    param([string]$Dir, [string]$Filter)
+    if (-not (Test-Path -LiteralPath $Dir)) { return $null }
+    $files = @(Get-ChildItem -LiteralPath $Dir -Filter $Filter -File -ErrorAction SilentlyContinue | Select-Object -First 4096)
+    if ($files.Count -eq 0) { return $null }
+    return ($files | Sort-Object -Property @{ Expression = { $_.LastWriteTimeUtc } }, @{ Expression = { $_.Name.PadLeft(20, '0') } } -Descending | Select-Object -First 1)
+}
+
+function Get-UmcJsonFile {
+    param($File)
+    if ($null -eq $File -or $File.Length -gt 262144) { return $null }
+    return ConvertTo-UmcJson ([string](Get-Content -LiteralPath $File.FullName -Raw -ErrorAction Stop))
+}
+
+function Get-UmcExtensionItem {
+    param($Plugin)
+    $versions = @(Get-ChildItem -LiteralPath $Plugin.FullName -Directory -ErrorAction SilentlyContinue | Select-Object -First 64)
+    if ($versions.Count -eq 0) { return $null }
+    $newest = $versions | Sort-Object -Property @{ Expression = { ConvertTo-UmcVersionKey $_.Name } } -Descending | Select-Object -First 1
+    $item = @{ name = $Plugin.Name; version = $newest.Name; status = $null; code = $null; message = $null; status_time = $null; settings_url = $null }
+    $statusFile = Get-UmcNewestFile (Join-Path $newest.FullName 'Status') '*.status'
+    if ($null -ne $statusFile) {
+        $item.status_time = $statusFile.LastWriteTimeUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'")
+        $doc = $null
+        try { $doc = Get-UmcJsonFile $statusFile } catch { $doc = $null }
+        $first = @($doc) | Select-Object -First 1
+        if ($null -ne $first -and $null -ne $first.status) {
+            $st = $first.status
+            if ($st.status -is [string]) { $item.status = $st.status }
+            if ($null -ne $st.code) { $item.code = [string]$st.code }
+            if ($null -ne $st.formattedMessage -and $st.formattedMessage.message -is [string]) {
+                $m = [string]$st.formattedMessage.message
+                if ($m.Length -gt $UmcMessageCap) { $m = $m.Substring(0, $UmcMessageCap) }
+                $item.message = $m
+            }
+        }
+    }
+    if ($Plugin.Name -eq $UmcHrwWindows) {
+        # Public settings only: AutomationAccountURL of the newest RuntimeSettings\*.settings
+        # (troubleshoot extension-based HRW on Learn). protectedSettings is never looked at.
+        $settings = Get-UmcNewestFile (Join-Path $newest.FullName 'RuntimeSettings') '*.settings'
+        $doc = $null
+        try { $doc = Get-UmcJsonFile $settings } catch { $doc = $null }
+        foreach ($rs in @($doc.runtimeSettings)) {
+            if ($null -eq $rs -or $null -eq $rs.handlerSettings -or $null -eq $rs.handlerSettings.publicSettings) { continue }
+            $url = $rs.handlerSettings.publicSettings.AutomationAccountURL
+            if ($url -is [string] -and $url.Trim()) { $item.settings_url = $url.Trim(); break }
+        }
+    }
+    return $item
+}
+
+Invoke-UmcSection 'arc' {
+    $installed = (Test-Path -LiteralPath $UmcAzcmagentExe) -or (Test-UmcArcUninstallEntry)
+    $proxyEnv = ConvertTo-UmcStr ([System.Environment]::GetEnvironmentVariable('HTTPS_PROXY', 'Machine'))
+    $out = @{
+        installed = $installed; version = $null; status = $null; last_heartbeat = $null; error_code = $null
+        error_details = $null; resource_id = $null; location = $null; config = @{}; himds = $null
+        services = @(@('himds', 'ExtensionService', 'GCArcService', 'arcproxy') | ForEach-Object { Get-UmcSvcState $_ })
+        msft_arc_test = ([string][System.Environment]::GetEnvironmentVariable('MSFT_ARC_TEST', 'Machine')).Trim().ToLower() -eq 'true'
+        https_proxy_env = Get-UmcRedacted $proxyEnv
+    }
+    if ($installed) {
+        $cmdMs = 15000
+        if (Test-Path -LiteralPath $UmcAzcmagentExe) {
+            $show = ConvertTo-UmcJson (Invoke-UmcAzcmagent 'show' $cmdMs)
+            if ($null -ne $show) {
+                $out.status = Get-UmcJsonField $show @('status', 'agentstatus')
+                $out.last_heartbeat = ConvertTo-UmcIsoTime (Get-UmcJsonField $show @('lastheartbeat', 'agentlastheartbeat'))
+                $out.error_code = Get-UmcJsonField $show @('errorcode', 'agenterrorcode')
+                $out.error_details = Get-UmcJsonField $show @('errordetails', 'agenterrordetails')
+                $out.resource_id = Get-UmcJsonField $show @('resourceid', 'azureresourceid')
+                $out.location = Get-UmcJsonField $show @('location', 'region')
+            }
+            $ver = Invoke-UmcAzcmagent 'version' $cmdMs
+            if ($ver -match '(\d+\.\d+(\.\d+)*)') { $out.version = $Matches[1] }
+            elseif ($null -ne $show) { $out.version = Get-UmcJsonField $show @('agentversion') }
+            $config = @{}
+            Add-UmcConfigTree $config (ConvertTo-UmcJson (Invoke-UmcAzcmagent 'config' $cmdMs)) 0
+            $out.config = $config
+        }
+        $out.himds = Get-UmcHimdsProbe
+    }
+    $out
+}
+
+Invoke-UmcSection 'azure_vm' {
+    @{ services = @(@('WindowsAzureGuestAgent', 'RdAgent') | ForEach-Object { Get-UmcSvcState $_ }) }
+}
+
+Invoke-UmcSection 'extensions' {
+    # %SystemDrive%\Packages\Plugins\<publisher>.<type>\<version> for Azure VMs and Arc alike
+    # (agent-overview, troubleshoot extension-based HRW on Learn); newest version folder only,
+    # Microsoft's extensions first, at most $UmcExtensionCap.
+    $items = New-Object System.Collections.ArrayList
+    if (Test-Path -LiteralPath $UmcPluginsDir) {
+        $order = @(@{ Expression = { -not $_.Name.StartsWith('Microsoft.') } }, @{ Expression = { $_.Name } })
+        $plugins = @(Get-ChildItem -LiteralPath $UmcPluginsDir -Directory -ErrorAction SilentlyContinue | Sort-Object -Property $order | Select-Object -First $UmcExtensionCap)
+        foreach ($plugin in $plugins) {
+            $item = Get-UmcExtensionItem $plugin
+            if ($null -ne $item) { [void]$items.Add($item) }
+        }
+    }
+    @{ items = @($items.ToArray()) }
+}
+
+Invoke-UmcSection 'hrw2' {
+    $v2 = 'HKLM:\SOFTWARE\Microsoft\HybridRunbookWorkerV2'
+    $jrds = $null
+    # JobRuntimeDataServiceUri under a subkey of ...V2: the value name comes from a Microsoft support
+    # script, not from Learn (successor-readiness.md s.3.1, [C-partial]).
+    foreach ($k in @(Get-ChildItem -LiteralPath $v2 -ErrorAction SilentlyContinue | Select-Object -First 16)) {
+        $jrds = ConvertTo-UmcStr $k.GetValue('JobRuntimeDataServiceUri')
+        if ($jrds) { break }
+        foreach ($g in @(Get-ChildItem -LiteralPath $k.PSPath -ErrorAction SilentlyContinue | Select-Object -First 16)) {
+            $jrds = ConvertTo-UmcStr $g.GetValue('JobRuntimeDataServiceUri')
+            if ($jrds) { break }
+        }
+        if ($jrds) { break }
+    }
+    @{
+        service = Get-UmcSvcState 'HybridWorkerService'
+        user_present = $null
+        v2_key_present = Test-Path -LiteralPath $v2
+        azure_key_present = Test-Path -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Azure\HybridWorker'
+        jrds_uri = $jrds
+    }
+}
+
+# ------------------------------------------------------------------------------------------
 # Probes: all in parallel (one runspace each), explicit timeout each, one overall deadline.
 
 $UmcProbeBlock = {
-    param($Spec, $TimeoutMs, $Overrides, $ProxyUrl)
+    param($Spec, $TimeoutMs, $Overrides, $ProxyUrl, $Bypass)
     $r = @{ name = $Spec.name; target = $Spec.target; port = $Spec.port; kind = $Spec.kind; via = $Spec.via
             ok = $false; status = $null; error = $null; detail = $null; elapsed_ms = 0; workspace = $Spec.workspace }
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
@@ -403,7 +750,19 @@ $UmcProbeBlock = {
             $req.UserAgent = 'umcheck-collector'
             if ($o -and $Spec.via -eq 'direct') { $req.Host = $uri.Authority }
             if ($Spec.name -eq 'imds') { $req.Headers.Add('Metadata', 'true') }
-            if ($Spec.via -eq 'proxy') {
+            # A host on the WinHTTP bypass list (e.g. 169.254.169.254, as the IMDS remediation asks)
+            # is not sent through the proxy, as WinHTTP would not: the probe goes direct, noted.
+            $bypassed = $false
+            if ($Spec.via -eq 'proxy' -and $Bypass) {
+                foreach ($b in (([string]$Bypass) -split '[;\s]+')) {
+                    if (-not $b) { continue }
+                    if (($b -eq '<local>' -and -not $uri.Host.Contains('.')) -or ($b -ne '<local>' -and $uri.Host -like $b)) { $bypassed = $true }
+                }
+            }
+            if ($bypassed) {
+                $req.Proxy = $null
+                $r.detail = $uri.Host + ' bypasses the proxy (WinHTTP bypass list)'
+            } elseif ($Spec.via -eq 'proxy') {
                 $purl = $ProxyUrl
                 if (-not $purl.Contains('://')) { $purl = 'http://' + $purl }
                 $pu = New-Object System.Uri($purl)
@@ -415,7 +774,7 @@ $UmcProbeBlock = {
                 $req.Proxy = $null
             }
             $resp = $null
-            if ($Spec.via -eq 'proxy' -and $uri.Scheme -eq 'https') {
+            if ($Spec.via -eq 'proxy' -and -not $bypassed -and $uri.Scheme -eq 'https') {
                 # HttpWebRequest reports a proxy refusing the tunnel (403, 407, 502, ...) exactly like
                 # an answer from the endpoint. Asking for the tunnel ourselves first tells them apart
                 # (docs/facts.md): anything but 200 to CONNECT is the proxy's own answer.
@@ -462,8 +821,8 @@ $UmcProbeBlock = {
                     # An answer the proxy gives itself is a failure of the proxy path, status kept
                     # (docs/facts.md): 407 (authentication), 502/504 (gateway: the endpoint was not
                     # reached). Any other status came from the endpoint and proves it answers.
-                    if ($Spec.via -eq 'proxy' -and $r.status -eq 407) { $r.error = 'proxy'; $r.detail = 'proxy authentication required' }
-                    elseif ($Spec.via -eq 'proxy' -and ($r.status -eq 502 -or $r.status -eq 504)) { $r.error = 'proxy'; $r.detail = 'proxy gateway error: HTTP ' + $r.status }
+                    if ($Spec.via -eq 'proxy' -and -not $bypassed -and $r.status -eq 407) { $r.error = 'proxy'; $r.detail = 'proxy authentication required' }
+                    elseif ($Spec.via -eq 'proxy' -and -not $bypassed -and ($r.status -eq 502 -or $r.status -eq 504)) { $r.error = 'proxy'; $r.detail = 'proxy gateway error: HTTP ' + $r.status }
                     else { $r.ok = $true }
                 } else {
                     throw
@@ -574,6 +933,8 @@ function Get-UmcProbeSpecs {
 function Get-UmcProbeResults {
     param($Specs, [string]$Proxy)
     $timeoutMs = [int]($P.probe_timeout * 1000)
+    $bypass = $null
+    try { $bypass = (Get-UmcWinHttpProxy).bypass } catch { }
     $results = New-Object System.Collections.ArrayList
     $runnable = New-Object System.Collections.ArrayList
     foreach ($s in $Specs) {
@@ -588,7 +949,7 @@ function Get-UmcProbeResults {
     foreach ($s in $runnable) {
         $ps = [powershell]::Create()
         $ps.RunspacePool = $pool
-        [void]$ps.AddScript($UmcProbeBlock.ToString()).AddArgument($s).AddArgument($timeoutMs).AddArgument($P.overrides).AddArgument($Proxy)
+        [void]$ps.AddScript($UmcProbeBlock.ToString()).AddArgument($s).AddArgument($timeoutMs).AddArgument($P.overrides).AddArgument($Proxy).AddArgument($bypass)
         [void]$jobs.Add(@{ spec = $s; ps = $ps; handle = $ps.BeginInvoke() })
     }
     $deadline = $timeoutMs + 2000
@@ -646,7 +1007,7 @@ $domain = ConvertTo-UmcStr (Get-UmcRegValue 'HKLM:\SYSTEM\CurrentControlSet\Serv
 $fqdn = $null
 if ($domain) { $fqdn = ($env:COMPUTERNAME + '.' + $domain).ToLower() }
 $doc = @{
-    facts_version = 1
+    facts_version = 2
     os_family = 'windows'
     host = @{ hostname = $env:COMPUTERNAME; fqdn = $fqdn }
     collector = @{

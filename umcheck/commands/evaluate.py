@@ -13,12 +13,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from umcheck.commands.options import add_pack_option
 from umcheck.endpoints import CLOUDS
 from umcheck.errors import UsageError
 from umcheck.evaluation import evaluate_output
+from umcheck.reports.escape import one_line, printable
 from umcheck.results import HostResult, HostStatus, Readiness
 from umcheck.rules.base import RuleContext
-from umcheck.rules.catalog import known_selector, unknown_rule_message
+from umcheck.rules.catalog import known_selector, pack_selectors, unknown_rule_message
 
 MAX_INPUT = 16 * 1024 * 1024
 
@@ -30,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cloud", choices=CLOUDS, default="public")
     p.add_argument("--location", help="Automation account location, e.g. westeurope")
     p.add_argument("--rules", action="append", default=[], help="only these rules/groups (repeatable, comma-separated)")
+    add_pack_option(p)
     azure = p.add_mutually_exclusive_group()
     azure.add_argument("--azure", dest="is_azure", action="store_const", const=True, help="the machines are Azure VMs")
     azure.add_argument("--not-azure", dest="is_azure", action="store_const", const=False, help="the machines are not Azure VMs")
@@ -55,32 +58,40 @@ def _read(path: str) -> bytes:
 
 
 def render_host(result: HostResult) -> str:
-    """One host in detail: readiness, every outcome, remediation for what failed."""
+    """One host in detail: readiness, every outcome, remediation for what failed.
+
+    Ids, reasons and errors come from the host (facts values, official JSON): each is made one
+    printable line, so saved output cannot drive the terminal that reads this.
+    """
     from tabulate import tabulate
 
-    head = f"== {result.name}: {result.readiness}" + (f" — {result.readiness_reason}" if result.readiness_reason else "")
+    reason = one_line(result.readiness_reason)
+    head = f"== {one_line(result.name)}: {result.readiness}" + (f" — {reason}" if reason else "")
     lines = [head]
     if result.status != HostStatus.OK:
-        lines.append(f"   {result.status}: {result.error}")
+        lines.append(f"   {result.status}: {one_line(result.error)}")
         return "\n".join(lines)
-    rows = [[o.RuleId, o.CheckResult, o.CheckResultMessageId] for o in result.outcomes]
+    if any(o.RuleId.startswith("SR.") for o in result.outcomes):
+        why = one_line(result.migration_reason)
+        lines.append(f"   migration: {result.migration}" + (f" — {why}" if why else ""))
+    rows = [[one_line(x) for x in (o.RuleId, o.CheckResult, o.CheckResultMessageId)] for o in result.outcomes]
     lines.append(tabulate(rows, headers=["Rule", "Result", "Message id"], tablefmt="simple"))
     for o in result.outcomes:
         if o.remediation and o.CheckResult in ("Failed", "PassedWithWarning"):
-            lines.append(f"\n-> {o.RuleId} ({o.CheckResult}): {o.remediation.summary}")
+            lines.append(f"\n-> {one_line(o.RuleId)} ({one_line(o.CheckResult)}): {o.remediation.summary}")
             if o.reason:
-                lines.append(f"   why: {o.reason}")
+                lines.append(f"   why: {one_line(o.reason)}")
             lines.extend(f"     {c}" for c in o.remediation.commands)
             if o.remediation.verify:
                 lines.append(f"   verify: {o.remediation.verify}")
             lines.extend(f"   see: {link}" for link in o.remediation.links)
     for err in result.collector_errors:
-        lines.append(f"   collector error: {err}")
-    return "\n".join(lines)
+        lines.append(f"   collector error: {one_line(err)}")
+    return printable("\n".join(lines))
 
 
 def run(args: argparse.Namespace) -> int:
-    selectors = selectors_from(args.rules)
+    selectors = selectors_from(args.rules) + list(pack_selectors(args.pack))
     ctx = RuleContext(cloud=args.cloud, location=args.location, is_azure=args.is_azure, now=datetime.now(UTC))
     results: list[HostResult] = []
     bad_input: list[str] = []
@@ -92,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         result = evaluate_output(HostResult(name=name, transport="file"), raw, ctx, selectors or None)
         if result.status == HostStatus.COLLECTOR_ERROR:
-            bad_input.append(f"{path}: {result.error}")
+            bad_input.append(f"{path}: {one_line(result.error)}")
             continue
         results.append(result)
     if args.format == "json":

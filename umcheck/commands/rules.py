@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from umcheck.commands.options import add_pack_option
 from umcheck.errors import UsageError
-from umcheck.rules.catalog import GROUPS, select_rules
+from umcheck.rules.catalog import GROUPS, pack_selectors, select_rules
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,6 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--os", choices=["windows", "linux"], help="only rules for this OS")
     p.add_argument("--group", action="append", default=[], help="only this group (repeatable), e.g. connectivity")
     p.add_argument("--ids", action="store_true", help="also list every message id a rule can emit")
+    add_pack_option(p)
     p.set_defaults(func=run)
 
 
@@ -22,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     unknown = [g for g in args.group if g.lower() not in {x.lower() for x in GROUPS}]
     if unknown:
         raise UsageError(f"unknown rule group {unknown[0]!r}; groups are: {', '.join(GROUPS)}")
-    rules = select_rules(args.group or None, args.os)
+    rules = select_rules([*args.group, *pack_selectors(args.pack)] or None, args.os)
     rows = []
     for r in rules:
         row = [r.rule_id, r.os_family, r.group_id, r.name]

@@ -37,6 +37,8 @@ COLUMNS = (
     "remediation",
     "carried_from_run",
     "result_age_seconds",
+    "migration",  # appended (columns keep their positions): the host's migration grade and why
+    "migration_reason",
 )
 
 
@@ -73,7 +75,6 @@ def render_csv(fleet: FleetResult) -> str:
             for o in h.outcomes
         ] or [[None] * 10]
         for rule_cells in rows:
-            writer.writerow(
-                [csv_cell(printable(v) if v is not None else None) for v in host_cells + rule_cells]
-            )
+            writer.writerow([csv_cell(printable(v) if v is not None else None)
+                             for v in host_cells + rule_cells + [h.migration, h.migration_reason]])  # fmt: skip
     return "\ufeff" + buf.getvalue()

@@ -30,6 +30,8 @@ class HostChange:
     new_failures: tuple[str, ...] = ()  # RuleIds failing now that did not fail before
     resolved: tuple[str, ...] = ()  # RuleIds that failed before and do not now
     error: str | None = None  # the new run's one-line host error, if any
+    before_migration: str = "Unknown"
+    after_migration: str = "Unknown"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class FleetDiff:
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     mode: str = "runs"  # runs: cells evaluated in both runs | state: merged fleet states
+    migration: tuple[HostChange, ...] = ()  # hosts whose migration grade changed (both sides graded)
 
     @property
     def empty(self) -> bool:
@@ -51,6 +54,7 @@ class FleetDiff:
             or self.fixed
             or self.newly_unreachable
             or self.changed
+            or self.migration
             or self.added
             or self.removed
         )
@@ -62,7 +66,7 @@ class FleetDiff:
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {"old_run": self.old_run, "new_run": self.new_run, "mode": self.mode}
-        for key in ("newly_failing", "fixed", "newly_unreachable", "changed"):
+        for key in ("newly_failing", "fixed", "newly_unreachable", "changed", "migration"):
             out[key] = [
                 asdict(c) | {"new_failures": list(c.new_failures), "resolved": list(c.resolved)}
                 for c in getattr(self, key)
@@ -92,6 +96,8 @@ def _change(a: HostResult, b: HostResult, state: bool) -> HostChange:
         new_failures=tuple(r for r in common if after[r].failed and not before[r].failed),
         resolved=tuple(r for r in common if before[r].failed and not after[r].failed),
         error=b.error,
+        before_migration=a.migration,
+        after_migration=b.migration,
     )
 
 
@@ -111,10 +117,12 @@ def _covers_all(fleet: FleetResult) -> bool:
 def diff_fleets(old: FleetResult, new: FleetResult, *, state: bool = False) -> FleetDiff:
     before = {h.name: h for h in old.hosts}
     after = {h.name: h for h in new.hosts}
-    buckets: dict[str, list[HostChange]] = {"nf": [], "fx": [], "nu": [], "ch": []}
+    buckets: dict[str, list[HostChange]] = {"nf": [], "fx": [], "nu": [], "ch": [], "mg": []}
     for name in sorted(set(before) & set(after)):
         a, b = before[name], after[name]
         change = _change(a, b, state)
+        if "Unknown" not in (a.migration, b.migration) and a.migration != b.migration:
+            buckets["mg"].append(change)  # graded on both sides: a real move (Unknown is no evidence)
         if a.status == HostStatus.OK and b.status != HostStatus.OK:
             buckets["nu"].append(change)
         elif a.readiness != Readiness.READY and b.readiness == Readiness.READY:
@@ -133,4 +141,5 @@ def diff_fleets(old: FleetResult, new: FleetResult, *, state: bool = False) -> F
         added=tuple(sorted(set(after) - set(before))) if state or _covers_all(old) else (),
         removed=tuple(sorted(set(before) - set(after))) if _covers_all(new) else (),
         mode="state" if state else "runs",
+        migration=tuple(buckets["mg"]),
     )

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from umcheck.reports.diff import FleetDiff
+from umcheck.reports.migration import summarize_migration
 from umcheck.reports.summary import summarize
 from umcheck.results import FleetResult
 
@@ -23,6 +24,7 @@ def report_dict(fleet: FleetResult, diff: FleetDiff | None = None) -> dict[str, 
     data: dict[str, Any] = {"report_version": REPORT_VERSION}
     data.update(fleet.to_dict())
     data["summary"] = summarize(fleet).to_dict()
+    data["summary"]["migration"] = summarize_migration(fleet).to_dict()
     data["diff"] = diff.to_dict() if diff is not None else None
     return data
 

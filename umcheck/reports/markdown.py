@@ -12,6 +12,7 @@ from __future__ import annotations
 from umcheck.reports.carried import diff_basis, diff_title, rule_label, state_sentence
 from umcheck.reports.diff import FleetDiff
 from umcheck.reports.escape import md_fence, md_inline, printable, safe_url
+from umcheck.reports.migration import summarize_migration
 from umcheck.reports.summary import summarize
 from umcheck.results import FleetResult, HostStatus
 
@@ -45,6 +46,11 @@ def render_markdown(fleet: FleetResult, *, diff: FleetDiff | None = None) -> str
     failed_status = [[e(st), str(n)] for st, n in s.status.items() if n and st != HostStatus.OK]
     if failed_status:
         lines += ["", *_table(["Scan status", "Hosts"], failed_status)]
+    m = summarize_migration(fleet)
+    if m.evaluated:
+        lines += ["", *_table(["Migration", "Hosts"], [[state, str(n)] for state, n in m.counts.items()])]
+        lines += [f"- **{e(b.rule_id)}** blocks {len(b.hosts)} host(s): " + ", ".join(e(n) for n in b.hosts)
+                  for b in m.blockers]  # fmt: skip
     lines += ["", "## Fix these first", ""]
     if not s.failing_rules and not s.scan_failures:
         lines.append("Nothing to fix.")

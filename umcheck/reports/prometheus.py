@@ -15,6 +15,7 @@ from pathlib import Path
 
 from umcheck.reports.atomic import write_atomic
 from umcheck.reports.escape import prom_label
+from umcheck.reports.migration import summarize_migration
 from umcheck.reports.summary import parse_time, summarize
 from umcheck.results import FleetResult
 
@@ -53,6 +54,13 @@ def render_prometheus(
         "Hosts of the fleet by Update Management readiness after the last run, graded on merged state "
         "(each host's latest result; carried-forward results count).",
         [(_label("readiness", k), v) for k, v in s.readiness.items()],
+    )
+    _metric(
+        lines,
+        "umcheck_hosts_migration",
+        "gauge",
+        "Hosts of the fleet by migration readiness (Update Manager, Arc, extension worker) after the last run.",
+        [(_label("migration", k), v) for k, v in summarize_migration(state if state is not None else fleet).counts.items()],
     )
     _metric(
         lines,

@@ -148,8 +148,8 @@ def _rule_groups(hosts: list[HostResult]) -> tuple[RuleGroup, ...]:
             continue
         seen: set[str] = set()
         for o in host.outcomes:
-            if o.CheckResult != CheckResult.FAILED or o.RuleId in seen:
-                continue
+            if o.CheckResult != CheckResult.FAILED or o.RuleId in seen or o.RuleId.startswith("SR."):
+                continue  # successor failures are ranked in the Migration section (reports/migration.py)
             seen.add(o.RuleId)
             by_rule.setdefault(o.RuleId, []).append((host.name, o))
             first.setdefault(o.RuleId, (o.RuleName, o.RuleGroupName))
@@ -192,7 +192,8 @@ def summarize(fleet: FleetResult) -> FleetSummary:
             key=lambda h: (readiness_rank(h.readiness), h.name),
         )
     )
-    warnings = sum(1 for h in fleet.hosts for o in h.outcomes if o.CheckResult == CheckResult.WARNING)
+    warnings = sum(1 for h in fleet.hosts for o in h.outcomes
+                   if o.CheckResult == CheckResult.WARNING and not o.RuleId.startswith("SR."))  # fmt: skip
     ages = [o.carried.age_seconds for h in fleet.hosts for o in h.outcomes if o.carried is not None]
     return FleetSummary(
         run_id=fleet.run_id,

@@ -24,6 +24,9 @@ class RuleContext:
     cloud: str = "public"  # public | usgov | china
     location: str | None = None  # Automation account ARM location, e.g. "westeurope"
     is_azure: bool | None = None  # None = unknown (decided from facts where possible)
+    wants_hrw: bool | None = None  # successor pack: umcheck_wants_hrw (None = decided from the host)
+    hrw_account_url: str | None = None  # umcheck_hrw_account_url: the account's AutomationHybridServiceUrl
+    migrating: bool = True  # umcheck_migration: false -> the migration grade is "Not applicable"
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 

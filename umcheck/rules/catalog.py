@@ -6,13 +6,27 @@ import difflib
 from collections.abc import Iterable
 
 from umcheck.facts import Facts
+from umcheck.packs.successor.rules import SUCCESSOR_RULES
 from umcheck.results import RuleOutcome
 from umcheck.rules.base import RuleContext, RuleSpec, evaluate
 from umcheck.rules.linux import LINUX_RULES
 from umcheck.rules.windows import WINDOWS_RULES
 
-ALL_RULES: tuple[RuleSpec, ...] = tuple(WINDOWS_RULES) + tuple(LINUX_RULES)
+LEGACY_RULES: tuple[RuleSpec, ...] = tuple(WINDOWS_RULES) + tuple(LINUX_RULES)
+ALL_RULES: tuple[RuleSpec, ...] = LEGACY_RULES + tuple(SUCCESSOR_RULES)
 GROUPS: tuple[str, ...] = tuple(dict.fromkeys(r.group_id for r in ALL_RULES))
+# Rule packs (docs/successor.md): chosen with --pack, carried in a run's selectors as "pack:<name>".
+PACKS: tuple[str, ...] = ("legacy", "successor")
+PACK_PREFIX = "pack:"
+
+
+def pack_of(rule_id: str) -> str:
+    return "successor" if rule_id.startswith("SR.") else "legacy"
+
+
+def pack_selectors(pack: str) -> tuple[str, ...]:
+    """``--pack`` as selectors: ``all`` selects nothing extra (a full run)."""
+    return () if pack == "all" else (PACK_PREFIX + pack,)
 
 
 def _matches(rule: RuleSpec, selector: str) -> bool:
@@ -21,7 +35,9 @@ def _matches(rule: RuleSpec, selector: str) -> bool:
 
 
 def known_selector(selector: str) -> bool:
-    """True when ``selector`` names ``all``, a group id or a RuleId (case-insensitive for groups)."""
+    """True when ``selector`` names ``all``, a group id, a RuleId or ``pack:<name>``."""
+    if selector.strip().lower().startswith(PACK_PREFIX):
+        return selector.strip().lower()[len(PACK_PREFIX):] in PACKS
     return any(_matches(r, selector) for r in ALL_RULES)
 
 
@@ -41,11 +57,16 @@ def unknown_rule_message(name: str, what: str = "rule or group") -> str:
 
 
 def select_rules(selectors: Iterable[str] | None = None, os_family: str | None = None) -> list[RuleSpec]:
-    sel = [s for s in (selectors or []) if s.strip()]
+    """Rules of ``os_family`` matching any rule/group selector, within the ``pack:`` selectors if any."""
+    given = [s.strip() for s in (selectors or []) if s.strip()]
+    packs = {s.lower()[len(PACK_PREFIX):] for s in given if s.lower().startswith(PACK_PREFIX)}
+    sel = [s for s in given if not s.lower().startswith(PACK_PREFIX)]
     return [
         r
         for r in ALL_RULES
-        if (os_family is None or r.os_family == os_family) and (not sel or any(_matches(r, s) for s in sel))
+        if (os_family is None or r.os_family == os_family)
+        and (not packs or pack_of(r.rule_id) in packs)
+        and (not sel or any(_matches(r, s) for s in sel))
     ]
 
 

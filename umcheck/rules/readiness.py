@@ -94,7 +94,9 @@ def readiness(outcomes: Iterable[RuleOutcome], missing: Iterable[str] = ()) -> R
     and no earlier result to carry forward. A failure is evidence on its own; a Ready is not
     given while anything is missing or a key rule could not be evaluated.
     """
-    outcomes, missing = list(outcomes), list(missing)
+    # The successor pack has its own grade (umcheck/packs/successor/migration.py).
+    outcomes = [o for o in outcomes if not o.RuleId.startswith("SR.")]
+    missing = [r for r in missing if not r.startswith("SR.")]
     if not outcomes:
         return ReadinessVerdict(Readiness.UNKNOWN, "no rule was evaluated")
     not_onboarded = [o for o in outcomes if _not_configured(o)]

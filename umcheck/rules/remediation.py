@@ -1,16 +1,17 @@
 """Remediation lookup by message id: exact id first, then the RuleId's entry.
 
-The texts live in ``windows_remediation.py`` and ``linux_remediation.py``. Commands in them are
+The texts live in ``windows_remediation.py``, ``linux_remediation.py`` and the successor pack's ``remediation.py``. Commands in them are
 text for the report; a scan never executes them.
 """
 
 from __future__ import annotations
 
+from umcheck.packs.successor.remediation import SUCCESSOR_REMEDIATION
 from umcheck.results import Remediation
 from umcheck.rules.linux_remediation import LINUX_REMEDIATION
 from umcheck.rules.windows_remediation import WINDOWS_REMEDIATION
 
-CATALOG: dict[str, Remediation] = {**WINDOWS_REMEDIATION, **LINUX_REMEDIATION}
+CATALOG: dict[str, Remediation] = {**WINDOWS_REMEDIATION, **LINUX_REMEDIATION, **SUCCESSOR_REMEDIATION}
 
 
 def remediation_for(message_id: str) -> Remediation | None:

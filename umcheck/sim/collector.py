@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from umcheck import envelope
+from umcheck.facts import FACTS_VERSION
 from umcheck.sim.machines import Machine, machine_sections
 from umcheck.sim.probes import linux_probes, repo_probes, windows_probes
 
@@ -95,7 +96,7 @@ def facts_document(m: Machine, request: CollectorRequest, now: dt.datetime | Non
     """The facts document the real collector would report for this machine."""
     now = now or dt.datetime.now(dt.UTC)
     stamp = now.replace(microsecond=0).isoformat()
-    sections = machine_sections(m, (now - dt.timedelta(hours=2)).replace(microsecond=0).isoformat())
+    sections = machine_sections(m, (now - dt.timedelta(hours=2)).replace(microsecond=0).isoformat(), clock=now)
     if m.os == "windows":
         sections["probes"] = windows_probes(m, sections, request.endpoints)
     else:
@@ -105,7 +106,7 @@ def facts_document(m: Machine, request: CollectorRequest, now: dt.datetime | Non
         wanted = set(request.sections)
         sections = {k: v for k, v in sections.items() if k in wanted}
     return {
-        "facts_version": 1,
+        "facts_version": FACTS_VERSION,  # 2: the successor sections (arc, azure_vm, extensions, hrw2, linux_updates)
         "os_family": m.os,
         "host": {"hostname": m.hostname, "fqdn": m.fqdn},
         "collector": {"name": "umcheck-sim", "version": "1", "started": stamp, "elapsed_ms": 1800, "errors": []},

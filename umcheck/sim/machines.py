@@ -9,6 +9,8 @@ from the endpoints the collector was asked to check.
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +41,22 @@ class Machine:
     def jrds_uri(self) -> str:
         return f"https://{self.account_id}.jrds.we.azure-automation.net"
 
+    @property
+    def account_url(self) -> str:
+        """The account's AutomationHybridServiceUrl, as the worker extension's settings carry it."""
+        return f"{self.jrds_uri}/automationAccounts/{self.account_id}"
+
+
+# Time placeholders a state may write; machine_sections replaces them with times relative to the scan.
+HEARTBEAT = "@heartbeat"  # 3 minutes ago (Arc heartbeats every 5 minutes)
+STALE = "@stale"  # 3 days ago
+
+
+def _svc(os_family: str, name: str, up: bool = True) -> dict[str, Any]:
+    if os_family == "windows":
+        return {"name": name, "present": True, "status": "Running" if up else "Stopped", "start_type": "Automatic"}
+    return {"name": name, "present": True, "status": "active" if up else "inactive", "start_type": "enabled"}
+
 
 def _healthy_windows(m: Machine, now: str) -> dict[str, Any]:
     return {
@@ -62,7 +80,7 @@ def _healthy_windows(m: Machine, now: str) -> dict[str, Any]:
             "key_present": True,
             "registrations": [
                 {"account_id": m.account_id, "group": f"{m.fqdn}_0f3c2a5e-1b7d-4c1e-9a3b-5d6e7f8a9b0c",
-                 "jrds_uri": m.jrds_uri, "layout": "v2"}
+                 "jrds_uri": m.jrds_uri, "layout": "v1"}  # the MMA's system worker: HKLM\...\HybridRunbookWorker
             ],
         },  # fmt: skip
         "machine_keys": {
@@ -76,7 +94,13 @@ def _healthy_windows(m: Machine, now: str) -> dict[str, Any]:
         },  # fmt: skip
         "windows_update": {},
         "proxy": {},
-    }
+        # facts v2: today's healthy worker is an Azure VM on the legacy stack, not yet on the successor one.
+        "arc": {"installed": False},
+        "azure_vm": {"services": [_svc("windows", "WindowsAzureGuestAgent"), _svc("windows", "RdAgent")]},
+        "extensions": {"items": []},
+        "hrw2": {"service": {"name": "HybridWorkerService", "present": False}, "v2_key_present": False,
+                 "azure_key_present": False},
+    }  # fmt: skip
 
 
 def _healthy_linux(m: Machine, now: str) -> dict[str, Any]:
@@ -123,6 +147,12 @@ def _healthy_linux(m: Machine, now: str) -> dict[str, Any]:
             "listing_ok": True,
             "urls": ["http://azure.archive.ubuntu.com/ubuntu", "http://security.ubuntu.com/ubuntu"],
         },
+        # facts v2: an Azure VM on the legacy stack (no Arc, no worker extension, no patch extension yet).
+        "arc": {"installed": False},
+        "azure_vm": {"services": [_svc("linux", "walinuxagent")]},
+        "extensions": {"items": []},
+        "hrw2": {"service": {"name": "hwd", "present": False}, "user_present": False},
+        "linux_updates": {"package_manager": "apt", "python": ["python3"], "auto_updates": [], "autoassess_timer": None},
     }
 
 
@@ -131,7 +161,7 @@ Mutation = Callable[[dict[str, Any], Machine], None]
 
 def _set(path: str, value: Any) -> Mutation:
     def apply(doc: dict[str, Any], m: Machine) -> None:
-        *parents, leaf = path.split(".")
+        *parents, leaf = (k.replace("\x00", ".") for k in path.split("."))  # "\x00": a dot inside a key
         node = doc
         for key in parents:
             node = node.setdefault(key, {})
@@ -158,6 +188,121 @@ def _multihomed_linux(doc: dict[str, Any], m: Machine) -> None:
 
 
 _SVC_MISSING = {"present": False, "status": None, "start_type": None}
+
+# --------------------------------------------------------------------------------------------
+# Successor stack (facts v2): Azure Arc, the extension-based worker, Update Manager's extensions.
+
+ARC_SERVICES = {"windows": ("himds", "ExtensionService", "GCArcService", "arcproxy"),
+                "linux": ("himdsd", "extd", "gcad", "arcproxyd")}  # fmt: skip
+HRW_EXTENSION = {"windows": "Microsoft.Azure.Automation.HybridWorker.HybridWorkerForWindows",
+                 "linux": "Microsoft.Azure.Automation.HybridWorker.HybridWorkerForLinux"}  # fmt: skip
+PATCH_EXTENSIONS = {
+    "windows": ("Microsoft.CPlat.Core.WindowsPatchExtension", "Microsoft.SoftwareUpdateManagement.WindowsOsUpdateExtension"),
+    "linux": ("Microsoft.CPlat.Core.LinuxPatchExtension", "Microsoft.SoftwareUpdateManagement.LinuxOsUpdateExtension"),
+}  # fmt: skip
+EXPIRED_ARC_VERSION = "1.50.02437.1010"  # released before November 2025: over 12 months old from December 2026 on
+
+
+def current_arc_version() -> str:
+    """A just-released agent: one minor version past umcheck's release table, so it never ages out."""
+    importlib.import_module("umcheck.rules.catalog")  # first: importing the pack's modules alone is circular
+    from umcheck.packs.successor.arc import RELEASES
+
+    major, minor = max(RELEASES)
+    return f"{major}.{minor + 1}.0"
+
+
+def _off_azure(doc: dict[str, Any], m: Machine) -> None:
+    """Not an Azure VM: no guest agent (and on Linux no Azure asset tag); probes.py keeps IMDS silent."""
+    doc["azure_vm"] = {"services": []}
+    if m.os == "linux":
+        doc["dmi"]["asset_tag"] = None
+
+
+def _arc_connected(doc: dict[str, Any], m: Machine) -> None:
+    _off_azure(doc, m)
+    doc["arc"] = {
+        "installed": True, "version": current_arc_version(), "status": "Connected", "last_heartbeat": HEARTBEAT,
+        "resource_id": f"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/sim/providers/"
+                       f"Microsoft.HybridCompute/machines/{m.hostname}",
+        "location": m.location,
+        "config": {"extensions.enabled": "true", "guestconfiguration.enabled": "true", "config.mode": "full",
+                   "connection.type": "direct"},
+        "services": [_svc(m.os, n) for n in ARC_SERVICES[m.os]],
+        "himds": {"status": 401, "basic_realm": True},
+    }  # fmt: skip
+
+
+def _arc_service_down(index: int) -> Mutation:
+    def apply(doc: dict[str, Any], m: Machine) -> None:
+        doc["arc"]["services"][index] = _svc(m.os, ARC_SERVICES[m.os][index], up=False)
+
+    return apply
+
+
+def _ext(name: str, version: str, **kw: Any) -> dict[str, Any]:
+    return {"name": name, "version": version, "status": "Success", "code": "0", "status_time": HEARTBEAT, **kw}
+
+
+def _hrw2_healthy(doc: dict[str, Any], m: Machine) -> None:
+    doc["extensions"]["items"].append(_ext(HRW_EXTENSION[m.os], "1.1.13", settings_url=m.account_url))
+    if m.os == "windows":
+        doc["hrw2"] = {"service": _svc("windows", "HybridWorkerService"), "v2_key_present": True, "azure_key_present": True,
+                       "jrds_uri": m.jrds_uri}  # fmt: skip
+    else:
+        doc["hrw2"] = {"service": _svc("linux", "hwd"), "user_present": True}
+
+
+def _hrw2_stopped(doc: dict[str, Any], m: Machine) -> None:
+    _hrw2_healthy(doc, m)
+    doc["hrw2"]["service"] = _svc(m.os, doc["hrw2"]["service"]["name"], up=False)
+
+
+def _hrw2_stale(doc: dict[str, Any], m: Machine) -> None:
+    doc["hrw2"].update(v2_key_present=True, azure_key_present=True, jrds_uri=m.jrds_uri)
+
+
+def _v1_user_worker(doc: dict[str, Any], m: Machine) -> None:
+    doc["hrw"]["registrations"].append({"account_id": m.account_id, "group": "sim-user-workers", "jrds_uri": m.jrds_uri,
+                                        "layout": "v1"})  # fmt: skip
+
+
+def _patch_extensions(doc: dict[str, Any], m: Machine) -> None:
+    doc["extensions"]["items"] += [_ext(n, "1.2.0") for n in PATCH_EXTENSIONS[m.os]]
+    if m.os == "linux":
+        doc["linux_updates"]["autoassess_timer"] = "active"
+
+
+def _no_legacy_windows(doc: dict[str, Any], m: Machine) -> None:
+    WINDOWS_STATES["not_configured"][1](doc, m)
+
+
+def _no_legacy_linux(doc: dict[str, Any], m: Machine) -> None:
+    LINUX_STATES["agent_missing"][1](doc, m)
+
+
+def _migrated(doc: dict[str, Any], m: Machine) -> None:
+    """Arc connected, the extension worker healthy, Update Manager patching; no MMA/OMS, V1 worker or UM left."""
+    _arc_connected(doc, m)
+    _hrw2_healthy(doc, m)
+    _patch_extensions(doc, m)
+    (_no_legacy_windows if m.os == "windows" else _no_legacy_linux)(doc, m)
+
+
+def _mma_still_reporting(doc: dict[str, Any], m: Machine) -> None:
+    """The migrated stack with the retired agent still reporting to its workspace (Updates solution removed)."""
+    _migrated(doc, m)
+    healthy = _healthy_windows(m, "") if m.os == "windows" else _healthy_linux(m, "")
+    if m.os == "windows":
+        doc["services"]["health_service"] = healthy["services"]["health_service"]
+        doc["workspaces"] = {"configured": [m.workspace], "with_updates": [], "operations_log_present": True}
+        doc["agent_events"] = healthy["agent_events"]
+    else:
+        doc["oms_agent"] = healthy["oms_agent"]
+        doc["workspaces"] = healthy["workspaces"]
+
+
+_ARC_ONLY = "Microsoft.Azure.Automation.HybridWorker/HybridWorkerForWindows"
 
 # Each entry: (description, mutation). "Probe" states only change what probes report (probes.py).
 WINDOWS_STATES: dict[str, tuple[str, Mutation]] = {
@@ -210,7 +355,31 @@ WINDOWS_STATES: dict[str, tuple[str, Mutation]] = {
         _set("agent_events", {"operations_log_present": False, "events_4502": 0, "events_4502_hybrid": 0}),
         _set("system_worker", {"sma_log_present": False}),
         _set("hrw", {"key_present": False, "registrations": []}))),
-    "not_azure": ("not an Azure VM (IMDS does not answer)", _all()),
+    "not_azure": ("not an Azure VM (IMDS does not answer, no Azure guest agent)", _off_azure),
+    # The successor stack (facts v2, docs/simulator.md "Successor states"). Arc states are off Azure.
+    "arc_connected": ("Arc agent installed and connected (himds, extension, GC services and Arc Proxy running; himds "
+                      "answers 401 + realm); otherwise still the legacy worker", _arc_connected),
+    "arc_disconnected": ("Arc agent installed but Disconnected, last heartbeat 3 days ago", _all(
+        _arc_connected, _set("arc.status", "Disconnected"), _set("arc.last_heartbeat", STALE))),
+    "arc_expired": ("Arc agent 1.50, over 12 months old (out of support)", _all(
+        _arc_connected, _set("arc.version", EXPIRED_ARC_VERSION))),
+    "himds_stopped": ("Arc agent installed, its himds service stopped: localhost:40342 refuses", _all(
+        _arc_connected, _arc_service_down(0), _set("arc.himds", {"status": None, "basic_realm": False, "error": "refused"}))),
+    "extension_policy_blocking": ("Arc connected, its extension allowlist lacks the patch extensions", _all(
+        _arc_connected, _set("arc.config.extensions\x00allowlist", _ARC_ONLY))),
+    "hrw2_healthy": ("the extension-based worker installed (settings URL set), HybridWorkerService running", _hrw2_healthy),
+    "hrw2_stopped": ("the extension-based worker installed, HybridWorkerService stopped", _hrw2_stopped),
+    "hrw2_stale_registration": ("HybridRunbookWorkerV2 and Azure\\HybridWorker keys left without the extension",
+                                _hrw2_stale),
+    "wsus_misconfigured": ("UseWUServer = 1 with an empty WUServer", _all(
+        _set("windows_update.use_wu_server", 1), _set("windows_update.wu_server", ""))),
+    "legacy_mma_reporting": ("migrated, but the MMA still runs and reports to its workspace", _mma_still_reporting),
+    "v1_and_v2_side_by_side": ("a V1 user worker registration beside a healthy extension-based worker", _all(
+        _hrw2_healthy, _v1_user_worker)),
+    "os_auto_updates": ("Automatic Updates install by themselves (AUOptions 4)", _all(
+        _set("windows_update.au_options", 4), _set("windows_update.no_auto_update", 0))),
+    "migrated": ("Arc connected, extension worker healthy, Update Manager patch extensions report Success; no MMA, "
+                 "V1 worker or Update Management left", _migrated),
 }  # fmt: skip
 
 def _linux_proxy() -> Mutation:
@@ -246,8 +415,38 @@ LINUX_STATES: dict[str, tuple[str, Mutation]] = {
     "proxy_auth_required": ("the agent's proxy answers 407 (authentication required) for everything", _linux_proxy()),
     "old_os": ("Ubuntu 12.04, not a supported distribution", _all(
         _set("os.version_id", "12.04"), _set("os.pretty_name", "Ubuntu 12.04.5 LTS"))),
-    "not_azure": ("not an Azure VM (no Azure asset tag, IMDS does not answer)", _set("dmi.asset_tag", None)),
+    "not_azure": ("not an Azure VM (no Azure asset tag, no guest agent, IMDS does not answer)", _off_azure),
+    # The successor stack (facts v2, docs/simulator.md "Successor states"). Arc states are off Azure.
+    "arc_connected": ("Arc agent installed and connected (himdsd, extd, gcad, arcproxyd active; himds answers 401 + "
+                      "realm); otherwise still the legacy worker", _arc_connected),
+    "arc_disconnected": ("Arc agent installed but Disconnected, last heartbeat 3 days ago", _all(
+        _arc_connected, _set("arc.status", "Disconnected"), _set("arc.last_heartbeat", STALE))),
+    "arc_expired": ("Arc agent 1.50, over 12 months old (out of support)", _all(
+        _arc_connected, _set("arc.version", EXPIRED_ARC_VERSION))),
+    "himds_stopped": ("Arc agent installed, himdsd inactive: localhost:40342 refuses", _all(
+        _arc_connected, _arc_service_down(0), _set("arc.himds", {"status": None, "basic_realm": False, "error": "refused"}))),
+    "extension_policy_blocking": ("Arc connected, its extension allowlist lacks the patch extensions", _all(
+        _arc_connected, _set("arc.config.extensions\x00allowlist",
+                             "Microsoft.Azure.Automation.HybridWorker/HybridWorkerForLinux"))),
+    "hrw2_healthy": ("the extension-based worker installed (settings URL set), hwd active, user hweautomation",
+                     _hrw2_healthy),
+    "hrw2_stopped": ("the extension-based worker installed, hwd inactive", _hrw2_stopped),
+    "legacy_mma_reporting": ("migrated, but omsagent still runs and reports to its workspace", _mma_still_reporting),
+    "linux_repos_unreachable": ("package repositories time out (as repos_blocked)", _all()),
+    "os_auto_updates": ("unattended-upgrades on (APT::Periodic::Unattended-Upgrade \"1\")",
+                        _set("linux_updates.auto_updates", ["apt: 20auto-upgrades"])),
+    "migrated": ("Arc connected, extension worker healthy, Update Manager patch extensions report Success; no OMS "
+                 "agent, worker or Update Management left", _migrated),
 }  # fmt: skip
+
+# The successor-stack states (facts v2); ``mix`` draws them for its mid-migration hosts.
+SUCCESSOR_STATES = frozenset({"arc_connected", "arc_disconnected", "arc_expired", "himds_stopped",
+                              "extension_policy_blocking", "hrw2_healthy", "hrw2_stopped", "hrw2_stale_registration",
+                              "wsus_misconfigured", "legacy_mma_reporting", "v1_and_v2_side_by_side",
+                              "linux_repos_unreachable", "os_auto_updates", "migrated"})  # fmt: skip
+# States that make the machine a non-Azure server (probes.py: IMDS does not answer).
+OFF_AZURE_STATES = frozenset({"not_azure", "arc_connected", "arc_disconnected", "arc_expired", "himds_stopped",
+                              "extension_policy_blocking", "legacy_mma_reporting", "migrated"})  # fmt: skip
 
 STATES = {"windows": WINDOWS_STATES, "linux": LINUX_STATES}
 
@@ -263,10 +462,24 @@ def check_states(os_family: str, states: tuple[str, ...] | list[str]) -> None:
             raise UnknownState(f"unknown {os_family} state {s!r} (known: {', '.join(sorted(known))})")
 
 
-def machine_sections(m: Machine, now: str) -> dict[str, Any]:
-    """Every section except probes, with the machine's states applied in order."""
+def machine_sections(m: Machine, now: str, clock: dt.datetime | None = None) -> dict[str, Any]:
+    """Every section except probes, with the machine's states applied in order. ``now`` stamps the
+    legacy events; ``clock`` (the scan's time, default now) the Arc heartbeat and extension status."""
     check_states(m.os, m.states)
     doc = _healthy_windows(m, now) if m.os == "windows" else _healthy_linux(m, now)
     for state in m.states:
         STATES[m.os][state][1](doc, m)
+    clock = clock or dt.datetime.now(dt.UTC)
+    times = {HEARTBEAT: clock - dt.timedelta(minutes=3), STALE: clock - dt.timedelta(days=3)}
+    stamp = {k: v.replace(microsecond=0).isoformat() for k, v in times.items()}
+    arc = doc.get("arc") or {}
+    if arc.get("last_heartbeat") in stamp:
+        arc["last_heartbeat"] = stamp[arc["last_heartbeat"]]
+    for ext in (doc.get("extensions") or {}).get("items") or []:
+        if ext.get("status_time") in stamp:
+            ext["status_time"] = stamp[ext["status_time"]]
     return doc
+
+
+def off_azure(states: tuple[str, ...]) -> bool:
+    return bool(OFF_AZURE_STATES & set(states))

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from umcheck.endpoints import plan_endpoints
-from umcheck.sim.machines import Machine
+from umcheck.sim.machines import Machine, off_azure
 
 AZURE_NAMES = {"agentsvc", "jrds", "jrds_recorded", "ods", "oms", "https", "https_recorded", "la1", "la2", "la3", "la4"}
 MAX_WORKSPACES = 4
@@ -47,13 +47,13 @@ def _outcome(name: str, kind: str, via: str, states: tuple[str, ...], proxied: b
         if answer is not None:
             return answer
     if name == "imds":
-        if "not_azure" in states:
+        if off_azure(states):  # not_azure and the Arc states: a server outside Azure
             return {"ok": False, "error": "timeout", "detail": "no answer from 169.254.169.254 within 5 s"}
         out: dict[str, Any] = {"ok": True, "status": 200}
         if via == "proxy":
             out["detail"] = "169.254.169.254 bypasses the proxy" if proxied else "no proxy configured: direct"
         return out
-    if name == "repo" and "repos_blocked" in states:
+    if name == "repo" and {"repos_blocked", "linux_repos_unreachable"} & set(states):
         return {"ok": False, "error": "timeout", "detail": "connect timed out after 5 s"}
     if name in AZURE_NAMES and "endpoints_blocked" in states:
         return {"ok": False, "error": "timeout", "detail": "connect timed out after 5 s"}

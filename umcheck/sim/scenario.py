@@ -21,7 +21,7 @@ from umcheck.errors import InputError
 from umcheck.sim.auth import Credentials
 from umcheck.sim.faults import SSH_FAULTS, WINRM_FAULTS
 from umcheck.sim.hosts import KEYTAB_FROM_KDC, TRANSPORTS, CommandRule, HostSpec
-from umcheck.sim.machines import LINUX_STATES, WINDOWS_STATES
+from umcheck.sim.machines import LINUX_STATES, SUCCESSOR_STATES, WINDOWS_STATES
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 DEFAULT_USER = "simadmin"
@@ -29,6 +29,8 @@ _HOST_KEYS = {"name", "count", "transport", "auth", "user", "password_env", "sta
               "workspace", "account_id", "location", "commands", "huge_output_mb", "cbt_strict"}  # fmt: skip
 _HOST_KEYS |= {"cert_subjects"}  # auth: certificate (umcheck/sim/certauth.py)
 _HOST_KEYS |= {"kerberos_only"}  # auth: kerberos (the fleet starts a KDC, fleet.py / kdc.py)
+_HOST_KEYS |= {"official"}  # RuleId -> CheckResult the official script answers instead (sim/official.py)
+_OFFICIAL_RESULTS = ("Passed", "PassedWithWarning", "Failed")
 _LINE = "__line__"
 
 
@@ -91,6 +93,11 @@ def _host_specs(entry: Mapping[str, Any], defaults: Mapping[str, Any], password:
             commands.append(CommandRule(c["match"], str(c.get("stdout", "")), str(c.get("stderr", "")), rc, delay))
         except ValueError as exc:
             raise InputError(f"host {name}: {exc}", path=path, line=c.get(_LINE, line)) from None
+    official = merged.get("official") or {}
+    if not isinstance(official, dict) or not all(
+        isinstance(k, str) and v in _OFFICIAL_RESULTS for k, v in official.items() if k != _LINE
+    ):
+        raise InputError(f"host {name}: 'official' maps rule ids to {', '.join(_OFFICIAL_RESULTS)}", path=path, line=line)
     kerberos = str(merged.get("auth", "")) == "kerberos"
     kerberos_only = merged.get("kerberos_only", False)
     if not isinstance(kerberos_only, bool) or (kerberos_only and not kerberos):
@@ -118,6 +125,7 @@ def _host_specs(entry: Mapping[str, Any], defaults: Mapping[str, Any], password:
                 cert_subjects=_str_list(merged.get("cert_subjects"), "cert_subjects", path, line),
                 keytab=KEYTAB_FROM_KDC if kerberos else None,
                 kerberos_only=kerberos_only,
+                official=tuple(sorted((k, v) for k, v in official.items() if k != _LINE)),
             ))  # fmt: skip
         except (ValueError, TypeError) as exc:
             raise InputError(str(exc), path=path, line=line) from None
@@ -158,17 +166,43 @@ def load_scenario(path: str | Path, password: str, env: Mapping[str, str] | None
 
 _WIN_TRANSPORTS = [("winrm", "ntlm", 50), ("psrp", "ntlm", 15), ("psrp", "negotiate", 10),
                    ("winrm-https", "ntlm", 10), ("winrm-https", "basic", 5), ("psrp-https", "negotiate", 10)]  # fmt: skip
-_WIN_PROBLEMS = [s for s in WINDOWS_STATES if s != "healthy"]
-_LIN_PROBLEMS = [s for s in LINUX_STATES if s != "healthy"]
+_WIN_PROBLEMS = [s for s in WINDOWS_STATES if s != "healthy" and s not in SUCCESSOR_STATES]
+_LIN_PROBLEMS = [s for s in LINUX_STATES if s != "healthy" and s not in SUCCESSOR_STATES]
+# Mid-migration: of the hosts drawn healthy, some are migrated, some run V1 and V2 workers side by side
+# (Linux: the V1 system worker beside a V2 worker), some are on the way (Arc onboarded, or a successor
+# problem). Drawn from a second random stream, so a seed's legacy draws stay what they were.
+_MIGRATION_STAGES = {
+    "windows": {"migrated": ("migrated",), "side_by_side": ("v1_and_v2_side_by_side",),
+                "on_the_way": sorted(s for s in WINDOWS_STATES if s in SUCCESSOR_STATES
+                                     and s not in ("migrated", "v1_and_v2_side_by_side"))},
+    "linux": {"migrated": ("migrated",), "side_by_side": ("hrw2_healthy",),
+              "on_the_way": sorted(s for s in LINUX_STATES if s in SUCCESSOR_STATES and s not in ("migrated", "hrw2_healthy"))},
+}  # fmt: skip
 _WIN_MIX_FAULTS = ["refused", "black_hole", "auth_failure", "hang", "slow_output", "invalid_json", "soap_fault"]
 _LIN_MIX_FAULTS = ["refused", "black_hole", "auth_failure", "hang", "garbage_output", "invalid_json"]
 
 
+def _migration_stage(rng: random.Random, os_family: str, share: float) -> tuple[str, ...] | None:
+    """States of a mid-migration host (2 in 5 migrated, 1 in 5 side by side, the rest on the way), or None."""
+    draw, pick = rng.random(), rng.random()
+    if draw >= share:
+        return None
+    stages = _MIGRATION_STAGES[os_family]
+    if pick < 0.4:
+        return tuple(stages["migrated"])
+    if pick < 0.6:
+        return tuple(stages["side_by_side"])
+    on_the_way = stages["on_the_way"]
+    return (on_the_way[int(pick * 1000) % len(on_the_way)],)
+
+
 def mix(n: int, seed: int = 0, password: str = "", user: str = DEFAULT_USER, *, linux_share: float = 0.3,
-        problem_share: float = 0.3, fault_share: float = 0.03) -> Scenario:  # fmt: skip
+        problem_share: float = 0.3, fault_share: float = 0.03, migration_share: float = 0.3) -> Scenario:  # fmt: skip
     """N hosts with a realistic, deterministic spread: mostly healthy, ~30 % with one or two problems,
-    a few with transport faults; ~70 % Windows over WinRM/PSRP, the rest Linux over SSH."""
+    a few with transport faults; ~70 % Windows over WinRM/PSRP, the rest Linux over SSH. A fleet
+    mid-migration: ~30 % of the otherwise healthy hosts are migrated, side by side or on the way."""
     rng = random.Random(seed)
+    migration_rng = random.Random(f"{seed}/migration")
     hosts = []
     for i in range(1, n + 1):
         linux = rng.random() < linux_share
@@ -184,6 +218,9 @@ def mix(n: int, seed: int = 0, password: str = "", user: str = DEFAULT_USER, *, 
         faults: tuple[str, ...] = ()
         if rng.random() < fault_share:
             faults = (rng.choice(_LIN_MIX_FAULTS if linux else _WIN_MIX_FAULTS),)
+        stage = _migration_stage(migration_rng, "linux" if linux else "windows", migration_share)
+        if stage and states == ("healthy",):
+            states = stage
         hosts.append(HostSpec(
             name=f"sim-{'lnx' if linux else 'win'}-{i:04d}",
             transport=transport,

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 from functools import cache
 
+from umcheck.packs.successor.migration import with_migration
 from umcheck.results import Carried, HostResult, HostStatus
 from umcheck.rules.catalog import select_rules
 from umcheck.rules.readiness import readiness
@@ -66,6 +67,7 @@ def merge_host(
     known = set(everything)
     outcomes += [o for o in result.outcomes if o.RuleId not in known]  # official extras
     verdict = readiness(outcomes, missing)
-    return replace(
+    merged = replace(
         result, outcomes=outcomes, missing_rules=missing, readiness=verdict.state, readiness_reason=verdict.reason
     )
+    return with_migration(merged)

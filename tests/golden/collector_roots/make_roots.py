@@ -1,5 +1,6 @@
 """Regenerates the fixture roots in this directory: python tests/golden/collector_roots/make_roots.py"""
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -167,7 +168,150 @@ def agent(root, wss, primary, *, workers=True, other_ws_worker=False, mof_utf16=
         )
 
 
+# ------------------------------------------------------------------------------------------
+# Facts v2 roots: an Arc-onboarded host on the successor stack, and one with everything wrong.
+# Commands are stand-in shell scripts inside the root (the collector runs tools by absolute path
+# under --root): usr/bin/systemctl answers is-active/is-enabled from a table, opt/azcmagent/bin/
+# azcmagent prints canned `show -j` / `config list -j` / `version` output. The `show -j` keys
+# beyond status/lastHeartbeat are not documented (successor-readiness.md §2.2, §8): these use
+# camelCase forms of the documented display names.
+ACCOUNT = "0b2c3d4e-aaaa-4bbb-8ccc-1d2e3f405162"
+ACCOUNT_URL = f"https://{ACCOUNT}.jrds.we.azure-automation.net/automationAccounts/{ACCOUNT}"
+HRW = "Microsoft.Azure.Automation.HybridWorker.HybridWorkerForLinux"
+PROTECTED = "MIIBsQYJKoZIhvcNAQcDoIIBojPROTECTEDSECRETBLOB"
+
+
+def script(root, rel, text):
+    w(root, rel, text)
+    os.chmod(root / rel, 0o755)
+
+
+def systemctl(root, units):
+    """units: {unit: (is-active, is-enabled)}; unknown units answer like systemd does."""
+    cases = "".join(
+        f"  is-active:{u}) echo {a}; [ {a} = active ] && exit 0; exit 3;;\n"
+        f"  is-enabled:{u}) echo {e}; case {e} in enabled|static|indirect|alias) exit 0;; esac; exit 1;;\n"
+        for u, (a, e) in units.items()
+    )
+    script(root, "usr/bin/systemctl",
+           "#!/bin/sh\n# umcheck test stand-in for systemctl: read-only queries from a fixed table\n"
+           f'case "$1:$2" in\n{cases}'
+           '  is-active:*) echo inactive; exit 3;;\n'
+           '  is-enabled:*) echo "Failed to get unit file state for $2: No such file or directory" >&2; exit 1;;\n'
+           '  *) echo "stand-in: unsupported $*" >&2; exit 64;;\nesac\n')  # fmt: skip
+    for u in units:
+        w(root, f"lib/systemd/system/{u}", f"[Unit]\nDescription={u} (fixture)\n")
+
+
+def azcmagent(root, show, config, version):
+    script(root, "opt/azcmagent/bin/azcmagent",
+           "#!/bin/sh\n# umcheck test stand-in for azcmagent: canned read-only output\n"
+           'case "$*" in\n'
+           f"  'show -j') cat <<'EOF'\n{json.dumps(show, indent=2)}\nEOF\n  ;;\n"
+           f"  'config list -j') cat <<'EOF'\n{json.dumps(config, indent=2)}\nEOF\n  ;;\n"
+           f"  version) echo 'azcmagent version {version}' ;;\n"
+           '  *) echo "stand-in: unsupported $*" >&2; exit 64;;\nesac\n')  # fmt: skip
+
+
+def status_file(root, ext_dir, seq, status, code, message):
+    doc = [{"version": 1.0, "timestampUTC": "2026-12-01T05:40:00Z",
+            "status": {"name": ext_dir.split("-")[0], "operation": "Assessment", "status": status, "code": code,
+                       "formattedMessage": {"lang": "en-US", "message": message}, "substatus": []}}]  # fmt: skip
+    w(root, f"var/lib/waagent/{ext_dir}/status/{seq}.status", json.dumps(doc))
+
+
+def settings_file(root, rel, url):
+    doc = {"runtimeSettings": [{"handlerSettings": {
+        "protectedSettingsCertThumbprint": "A1B2C3D4E5F60718293A4B5C6D7E8F9011223344",
+        "protectedSettings": PROTECTED, "publicSettings": {"AutomationAccountURL": url}}}]}  # fmt: skip
+    w(root, rel, json.dumps(doc))
+
+
+def successor_base(root, hostname):
+    w(root, "etc/hostname", hostname + "\n")
+    w(root, "etc/os-release", UBUNTU.replace("20.04.6 LTS (Focal Fossa)", "22.04.4 LTS (Jammy Jellyfish)")
+      .replace('"20.04"', '"22.04"').replace("Ubuntu 20.04.6", "Ubuntu 22.04.4"))  # fmt: skip
+    w(root, "etc/apt/sources.list", SOURCES.replace("focal", "jammy"))
+    for b in ("usr/bin/apt-get", "usr/bin/python3"):
+        script(root, b, "#!/bin/sh\nexit 0\n")
+    proc(root, 1, 0, ["/sbin/init"])
+
+
+def successor_healthy(root):
+    """Arc-onboarded, connected, patch + worker extensions healthy, no legacy leftovers."""
+    successor_base(root, "arc-healthy")
+    w(root, "etc/passwd", PASSWD.split("omsagent")[0]
+      + "hweautomation:x:996:995:Hybrid worker:/home/hweautomation:/bin/bash\n")  # fmt: skip
+    w(root, "etc/apt/apt.conf.d/20auto-upgrades",
+      'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "0";\n')  # fmt: skip
+    systemctl(root, {"himdsd.service": ("active", "enabled"), "extd.service": ("active", "enabled"),
+                     "gcad.service": ("active", "enabled"), "arcproxyd.service": ("inactive", "disabled"),
+                     "hwd.service": ("active", "enabled"), "MsftLinuxPatchAutoAssess.timer": ("active", "enabled")})  # fmt: skip
+    azcmagent(root, show={
+        "resourceName": "arc-healthy", "resourceGroupName": "rg-arc", "subscriptionId": "11111111-2222-4333-8444-555555555555",
+        "resourceId": "/subscriptions/11111111-2222-4333-8444-555555555555/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/machines/arc-healthy",
+        "tenantId": "99999999-8888-4777-8666-555555555555", "location": "westeurope", "cloud": "AzureCloud",
+        "agentVersion": "1.65.03167.1234", "status": "Connected", "lastHeartbeat": "2026-12-01T05:58:00Z",
+        "agentErrorCode": "", "agentErrorDetails": "", "agentErrorTimestamp": "", "httpsProxy": "",
+        "dependentServices": {"himds": {"serviceName": "himdsd", "status": "running"},
+                              "extensionservice": {"serviceName": "extd", "status": "running"}},
+    }, config={"LocalSettings": [{"Key": "connection.type", "Value": "direct"},
+                                  {"Key": "extensions.enabled", "Value": True},
+                                  {"Key": "extensions.allowlist", "Value": []},
+                                  {"Key": "config.mode", "Value": "full"},
+                                  {"Key": "proxy.url", "Value": ""}]},
+       version="1.65.03167.1234")  # fmt: skip
+    patch = "Microsoft.CPlat.Core.LinuxPatchExtension-1.6.48"
+    status_file(root, "Microsoft.CPlat.Core.LinuxPatchExtension-1.6.40", 3, "error", 1, "old version: ignored")
+    status_file(root, patch, 11, "error", 1, "an older sequence: not the newest file")
+    status_file(root, patch, 12, "success", 0, "Assessment completed")
+    hrw = f"{HRW}-1.1.13"
+    status_file(root, hrw, 0, "success", 0, "Enable succeeded")
+    settings_file(root, f"var/lib/waagent/{hrw}/config/0.settings", ACCOUNT_URL)
+    w(root, f"var/lib/waagent/{hrw}/mrseq", "0\n")
+    w(root, "var/lib/waagent/Microsoft.Azure.Automation.HybridWorker.HybridWorkerForLinux/README", "settings folder\n")
+    w(root, "var/lib/waagent/waagent_status.json", "{}\n")  # files beside the folders are not extensions
+    # git keeps no mtimes: equal mtimes fall back to the higher sequence number (12 over 11);
+    # test_linux_collector sets mtimes itself where it tests "newest".
+
+
+def arc_troubled(root):
+    """Arc on an Azure VM (MSFT_ARC_TEST), disconnected, old agent, a service down, the patch
+    extension blocked and failing, OS auto-updates on, the worker user missing."""
+    successor_base(root, "arc-troubled")
+    w(root, "etc/passwd", PASSWD.split("omsagent")[0])
+    w(root, "etc/environment", 'PATH="/usr/local/sbin:/usr/bin"\nMSFT_ARC_TEST=true\n')
+    w(root, "lib/systemd/system.conf.d/proxy.conf",
+      '[Manager]\nDefaultEnvironment="https_proxy=http://arcuser:Arc0Secret@proxy.corp.example:3128"\n')  # fmt: skip
+    w(root, "etc/apt/apt.conf.d/20auto-upgrades",
+      'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n')  # fmt: skip
+    w(root, "etc/sysconfig/automatic_online_update", 'AOU_ENABLE_CRONJOB="true"\n')
+    systemctl(root, {"himdsd.service": ("active", "enabled"), "extd.service": ("failed", "enabled"),
+                     "gcad.service": ("inactive", "disabled"), "walinuxagent.service": ("active", "enabled"),
+                     "hwd.service": ("inactive", "enabled"), "MsftLinuxPatchAutoAssess.timer": ("inactive", "disabled")})  # fmt: skip
+    azcmagent(root, show={
+        "status": "Disconnected", "lastHeartbeat": "2026-11-20 08:15:00 +0000",
+        "agentErrorCode": "AZCM0026", "agentErrorDetails": "Network Error: could not reach login.microsoftonline.com",
+        "location": "eastus",
+    }, config={"extensions.blocklist": ["Microsoft.CPlat.Core/LinuxPatchExtension"], "connection.type": "gateway",
+               "proxy.url": "http://arcuser:Arc0Secret@proxy.corp.example:3128", "proxy.bypass": ["Arc"],
+               "incomingconnections.ports": [22, 3389]},
+       version="1.50.02854.1")  # fmt: skip
+    patch = "Microsoft.CPlat.Core.LinuxPatchExtension-1.6.48"
+    status_file(root, patch, 2, "Error", 51, "Package manager on machine is not healthy. " + "x" * 2000)
+    hrw = f"{HRW}-1.1.13"
+    status_file(root, hrw, 0, "transitioning", 0, "Enabling")
+    # settings in the unversioned settings folder (successor-readiness.md §3.1)
+    settings_file(root, f"var/lib/waagent/{HRW}/0.settings", "https://not-an-automation-url.example.com/x")
+    for i in range(80):  # more folders than the collector reads
+        w(root, f"var/lib/waagent/Contoso.Noise.Ext{i:02d}-1.0.{i}/status/0.status", "not json")
+
+
 def main():
+    for name in ("successor_healthy", "arc_troubled"):
+        shutil.rmtree(OUT / name, ignore_errors=True)
+    successor_healthy(OUT / "successor_healthy")
+    arc_troubled(OUT / "arc_troubled")
     for name in ("healthy", "multihomed", "worker_stopped", "updates_disabled", "no_agent", "broken_conf"):
         shutil.rmtree(OUT / name, ignore_errors=True)
     agent(OUT / "healthy", [WS1], WS1, mof_utf16=True)

@@ -157,7 +157,8 @@ CASES: list[dict[str, Any]] = []
 
 def case(rule: str, name: str, description: str, expected: dict[str, Any], *, cloud: str = "public",
          ctx: dict[str, Any] | None = None, set: dict[str, Any] | None = None, drop: tuple[str, ...] = (),
-         edit=None, deviations: list[str] | None = None, errors: list | None = None) -> None:  # fmt: skip
+         edit=None, deviations: list[str] | None = None, errors: list | None = None,
+         official: dict[str, str] | None = None) -> None:  # fmt: skip
     base = healthy(cloud)
     for section, value in (set or {}).items():
         if isinstance(value, dict) and isinstance(base.get(section), dict):
@@ -168,7 +169,9 @@ def case(rule: str, name: str, description: str, expected: dict[str, Any], *, cl
         edit(base)
     linux = {k: v for k, v in base.items() if k in NEEDS[rule] and k not in drop}
     context = {"cloud": cloud, "location": None, "is_azure": True, "now": NOW, **(ctx or {})}
-    doc = {"description": description}
+    doc: dict[str, Any] = {"description": description}
+    if official:
+        doc["official"] = official
     if deviations:
         doc["deviations"] = deviations
     doc.update(context=context, facts=facts_doc(linux, errors=errors), expected=expected)
@@ -343,6 +346,24 @@ def network_cases() -> None:
          failed(R_IMDS, None, [], reason="HTTP 403"),
          edit=lambda b: with_probe(b, "imds", probe("imds", "http://169.254.169.254/metadata/instance", True, port=80,
                                                      kind="http", status=403)), deviations=["Q-L3", "Q-L3c"])
+    ref = "docs: /work/shared/reference/rules-reference.md 'L9 Linux.ImdsCheck': "
+    imds_url = "http://169.254.169.254/metadata/instance?api-version=2018-02-01"
+    proxy_502 = probe("imds", imds_url, False, port=80, kind="http", via="proxy", status=502, error="proxy",
+                      detail="proxy answered 502")  # fmt: skip
+    case(R_IMDS, "passed-proxy-502-direct-200",
+         "The agent's proxy answers its own 502 page for IMDS (error 'proxy'); the direct request gets 200.",
+         passed(R_IMDS, [], reason="HTTP 2xx"),
+         edit=lambda b: with_probe(b, "imds", proxy_502, probe("imds", imds_url, True, port=80, kind="http", status=200)),
+         official={"verdict": "Linux.ImdsCheck.Passed", "source": ref + "curl without -f exits 0 on any HTTP reply -> "
+                   "Passed, whether curl went through a proxy (http_proxy in its environment) or not."})  # fmt: skip
+    case(R_IMDS, "failed-proxy-502-direct-refused",
+         "The agent's proxy answers its own 502 page for IMDS and the direct request is refused.",
+         failed(R_IMDS, None, [], reason="HTTP 502"),
+         edit=lambda b: with_probe(b, "imds", proxy_502, probe("imds", imds_url, False, port=80, kind="http")),
+         official={"verdict": "Linux.ImdsCheck.Passed", "source": ref + "when curl's environment names the proxy, curl "
+                   "(no -f) exits 0 on the proxy's 502 page -> Passed; umcheck deviates (docs/deviations.md Q-L3c): an "
+                   "error page is not the metadata service."},
+         deviations=["Q-L3", "Q-L3c"])  # fmt: skip
     case(R_IMDS, "passed-not-azure", "Non-Azure machine: IMDS is not expected.",
          passed(R_IMDS, [], reason="not an Azure VM"), ctx={"is_azure": False},
          edit=lambda b: with_probe(b, "imds", probe("imds", "http://169.254.169.254/metadata/instance", False, port=80,

@@ -52,11 +52,22 @@ WINDOWS_READINESS: dict[str, Readiness] = {
     "proxy_error_page": R, "proxy_denies_tunnel": R, "proxy_auth_required": R,
     "missing_dotnet": D, "old_wmf": R, "wsus": R, "auto_reboot_keys": R, "auto_update": R,
     "machinekeys_denied": D, "not_configured": N, "not_azure": R,
+    # Successor states (docs/simulator.md "Successor states"): the legacy worker is untouched (off Azure
+    # for the Arc ones: informational IMDS only) -> Ready; the successor rules they fail do not grade
+    # readiness. Migrated hosts have no MMA, workspace or V1 worker left -> Not configured, also when
+    # the MMA still reports to a workspace without the Updates solution (legacy_mma_reporting).
+    "arc_connected": R, "arc_disconnected": R, "arc_expired": R, "himds_stopped": R, "extension_policy_blocking": R,
+    "hrw2_healthy": R, "hrw2_stopped": R, "hrw2_stale_registration": R, "wsus_misconfigured": R,
+    "legacy_mma_reporting": N, "v1_and_v2_side_by_side": R, "os_auto_updates": R, "migrated": N,
 }  # fmt: skip
 LINUX_READINESS: dict[str, Readiness] = {
     "healthy": R, "multihomed": D, "worker_stopped": D, "omsagent_stopped": D, "agent_missing": N,
     "not_configured": N, "updates_disabled": N, "repos_blocked": D, "endpoints_blocked": D, "proxy_set": R,
     "proxy_error_page": R, "proxy_denies_tunnel": R, "proxy_auth_required": R, "old_os": D, "not_azure": R,
+    # Successor states: as on Windows; linux_repos_unreachable is repos_blocked (Disconnected).
+    "arc_connected": R, "arc_disconnected": R, "arc_expired": R, "himds_stopped": R, "extension_policy_blocking": R,
+    "hrw2_healthy": R, "hrw2_stopped": R, "legacy_mma_reporting": N, "linux_repos_unreachable": D,
+    "os_auto_updates": R, "migrated": N,
 }  # fmt: skip
 _RANK = {R: 0, D: 1, N: 2}  # docs/readiness.md: first match wins -> Not configured, then Disconnected
 

@@ -43,7 +43,10 @@ async def test_real_sshd_and_local_host_with_the_linux_collector(sshd, tmp_path)
         assert (h.status, h.error, h.attempts) == (HostStatus.OK, None, 1), f"{name}: {h.error_kind}: {h.error}"
         assert h.os_family == "linux" and h.address in (sshd.host, name)
         ids = {o.RuleId: o for o in h.outcomes}
-        assert len(ids) >= 10 and all(r.startswith("Linux.") for r in ids), sorted(ids)
+        assert len(ids) >= 10 and all(r.startswith(("Linux.", "SR.")) for r in ids), sorted(ids)
+        # This machine has no Arc agent, no worker extension: the successor pack says so, read-only.
+        assert ids["SR.Arc.AgentInstalled"].CheckResult != CheckResult.NOT_EVALUATED, ids["SR.Arc.AgentInstalled"]
+        assert h.migration != "Unknown", h.migration_reason
         assert {"Linux.OperatingSystemCheck", "Linux.OMSAgentInstallCheck", "Linux.ImdsCheck",
                 "Linux.AgentServiceConnectivityCheck"} <= set(ids)  # fmt: skip
         # The IMDS probe (169.254.169.254 on a real VM) was answered by the loopback listener.

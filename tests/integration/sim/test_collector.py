@@ -8,7 +8,8 @@ import asyncssh
 
 from umcheck import envelope
 from umcheck.collectors import invocation as inv
-from umcheck.facts import Facts
+from umcheck.facts import V2_SECTIONS, Facts
+from umcheck.packs.successor.migration import BLOCKED, MIGRATED, READY, UNKNOWN, migration
 from umcheck.rules.base import RuleContext
 from umcheck.rules.catalog import evaluate_host
 from umcheck.sim.collector import CollectorRequest, facts_document
@@ -68,7 +69,8 @@ async def test_psrp_collector_honours_sections(make_fleet):
     assert not had_errors
     assert facts.section("services").health_service.status == "Stopped"
     assert set(facts.missing) == {"os", "dotnet", "powershell", "tls", "workspaces", "agent_events",
-                                  "system_worker", "hrw", "machine_keys", "windows_update", "proxy"}  # fmt: skip
+                                  "system_worker", "hrw", "machine_keys", "windows_update", "proxy",
+                                  "arc", "azure_vm", "extensions", "hrw2"}  # fmt: skip
 
 
 async def test_ssh_collector_with_blocked_endpoints(make_fleet):
@@ -121,15 +123,89 @@ def test_every_state_yields_loadable_facts_and_the_promised_rule_result():
         ("linux", "agent_missing"): "Linux.OMSAgentInstallCheck.Failed",
         ("linux", "repos_blocked"): "Linux.ReposAccessCheck.Failed",
         ("linux", "old_os"): "Linux.OperatingSystemCheck.Failed",
+        # successor states seen by the legacy pack
+        ("windows", "wsus_misconfigured"): "WSUSServerConfigured.PassedWithWarning",
+        ("windows", "os_auto_updates"): "AutomaticUpdateCheck.PassedWithWarning",
+        ("windows", "migrated"): "MonitoringAgentServiceRunningCheck.Failed",
+        ("linux", "linux_repos_unreachable"): "Linux.ReposAccessCheck.Failed",
+        ("linux", "migrated"): "Linux.OMSAgentInstallCheck.Failed",
     }
     for os_family, states in STATES.items():
         for state in states:
-            m = Machine("h", os_family, (state,))
-            doc = facts_document(m, CollectorRequest(None, default_templates(m) if os_family == "windows" else None))
-            facts = Facts.from_dict(doc)
+            facts = _facts(os_family, state)
             assert facts.missing == {}, (state, facts.missing)
-            ids = {o.CheckResultMessageId for o in evaluate_host(facts, ctx) if o.CheckResult != "Passed"}
+            assert facts.facts_version == 2
+            ids = {o.CheckResultMessageId for o in evaluate_host(facts, ctx, ["pack:legacy"]) if o.CheckResult != "Passed"}
             if state == "healthy":
                 assert ids == set(), (os_family, ids)
             elif (os_family, state) in expected:
                 assert expected[(os_family, state)] in ids, (os_family, state, ids)
+
+
+def _facts(os_family: str, state: str, version: int = 2) -> Facts:
+    m = Machine("h", os_family, (state,))
+    doc = facts_document(m, CollectorRequest(None, default_templates(m) if os_family == "windows" else None))
+    if version == 1:
+        doc["facts_version"] = 1
+        for section in V2_SECTIONS:
+            doc[os_family].pop(section, None)
+    return Facts.from_dict(doc)
+
+
+# Successor states (docs/simulator.md "Successor states"): the successor message id each one is named
+# after, and the migration grade (docs/readiness.md "Migration readiness"). The context is a scan's
+# whose inventory says nothing about Azure: the host's own facts decide (Arc states are off Azure).
+SUCCESSOR_CTX = RuleContext(location="westeurope")
+SUCCESSOR_EXPECTED: dict[str, str] = {
+    "arc_connected": "SR.Arc.Connected.Passed",
+    "arc_disconnected": "SR.Arc.Connected.Failed",
+    "arc_expired": "SR.Arc.AgentVersion.Failed",
+    "himds_stopped": "SR.Arc.HimdsListening.Failed",
+    "extension_policy_blocking": "SR.Arc.ExtensionPolicy.Failed",
+    "hrw2_healthy": "SR.Hrw2.WorkerService.Passed",
+    "hrw2_stopped": "SR.Hrw2.WorkerService.Failed",
+    "hrw2_stale_registration": "SR.Hrw2.Registration.PassedWithWarning",
+    "wsus_misconfigured": "SR.Aum.WsusConfig.Failed",
+    "legacy_mma_reporting": "SR.Leg.MmaPresent.Failed",
+    "v1_and_v2_side_by_side": "SR.Leg.HrwV1Registration.PassedWithWarning",
+    "os_auto_updates": "SR.Aum.AutoUpdatePolicy.PassedWithWarning",  # Linux: SR.Aum.LinuxAutoUpdates
+    "migrated": "SR.Aum.PatchExtensions.Passed",
+    "healthy": "SR.Aum.PatchExtensions.PassedWithWarning",  # the legacy worker: Update Manager never ran
+    "not_azure": "SR.Arc.AgentInstalled.Failed",  # not onboarded to Arc yet
+}
+MIGRATION_EXPECTED: dict[str, str] = {  # every state not listed here: Ready to migrate
+    "arc_disconnected": BLOCKED, "arc_expired": BLOCKED, "himds_stopped": BLOCKED, "extension_policy_blocking": BLOCKED,
+    "hrw2_stopped": BLOCKED, "wsus_misconfigured": BLOCKED, "wuauserv_disabled": BLOCKED, "migrated": MIGRATED,
+}  # fmt: skip
+
+
+def test_every_successor_state_yields_its_rule_and_migration_grade():
+    for os_family, states in STATES.items():
+        for state in states:
+            outcomes = evaluate_host(_facts(os_family, state), SUCCESSOR_CTX, ["pack:successor"])
+            ids = {o.CheckResultMessageId for o in outcomes}
+            want = SUCCESSOR_EXPECTED.get(state)
+            if os_family == "linux" and state == "os_auto_updates":
+                want = "SR.Aum.LinuxAutoUpdates.PassedWithWarning"
+            if want:
+                assert want in ids, (os_family, state, sorted(ids))
+            grade = migration(outcomes)
+            assert grade.state == MIGRATION_EXPECTED.get(state, READY), (os_family, state, grade)
+            if grade.state == BLOCKED:
+                failed = {o.RuleId for o in outcomes if o.CheckResult == "Failed"}
+                assert set(grade.blockers) <= failed and grade.blockers
+    assert not {"NotEvaluated"} & {o.CheckResult for o in evaluate_host(_facts("linux", "healthy"), SUCCESSOR_CTX)}
+
+
+def test_successor_states_leave_the_legacy_rules_alone():
+    """The v2 sections are invisible to the legacy pack: the same host read as facts v1 grades the same,
+    and a v1 document of it gives the migration grade Unknown."""
+    ctx = RuleContext(location="westeurope", is_azure=True)
+    for os_family, states in STATES.items():
+        for state in states:
+            legacy = [(o.CheckResultMessageId, o.CheckResultMessageArguments) for o in
+                      evaluate_host(_facts(os_family, state), ctx, ["pack:legacy"])]  # fmt: skip
+            v1 = [(o.CheckResultMessageId, o.CheckResultMessageArguments) for o in
+                  evaluate_host(_facts(os_family, state, version=1), ctx, ["pack:legacy"])]  # fmt: skip
+            assert legacy == v1, (os_family, state)
+    assert migration(evaluate_host(_facts("windows", "migrated", version=1), ctx)).state == UNKNOWN

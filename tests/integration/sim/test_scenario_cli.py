@@ -17,7 +17,7 @@ import yaml
 from umcheck.errors import InputError
 from umcheck.sim.addresses import CapacityError, loopback_addresses, raise_open_file_limit
 from umcheck.sim.faults import SSH_FAULTS, WINRM_FAULTS
-from umcheck.sim.machines import LINUX_STATES, WINDOWS_STATES
+from umcheck.sim.machines import LINUX_STATES, SUCCESSOR_STATES, WINDOWS_STATES
 from umcheck.sim.scenario import SCENARIO_DIR, load_scenario, mix
 
 from .conftest import PASSWORD, first_address, in_thread, spec, winrm_session
@@ -72,12 +72,27 @@ def test_count_expands_and_password_env_is_per_host(tmp_path):
 def test_mix_is_deterministic_and_mostly_healthy():
     a, b, c = mix(500, seed=7, password="x"), mix(500, seed=7, password="x"), mix(500, seed=8, password="x")
     assert a.hosts == b.hosts and a.hosts != c.hosts
-    problems = sum(h.states != ("healthy",) for h in a.hosts) / 500
+    migrating = [h for h in a.hosts if set(h.states) & SUCCESSOR_STATES]
+    problems = sum(h.states != ("healthy",) and h not in migrating for h in a.hosts) / 500
     faulty = sum(bool(h.faults) for h in a.hosts) / 500
     by_os = collections.Counter(h.os for h in a.hosts)
     assert 0.2 < problems < 0.4 and 0 < faulty < 0.08
+    # a fleet mid-migration: migrated hosts, V1 and V2 workers side by side, hosts on the way, both OSes
+    assert all(len(h.states) == 1 for h in migrating) and 0.1 < len(migrating) / 500 < 0.3
+    stages = collections.Counter((h.os, h.states[0]) for h in migrating)
+    assert stages[("windows", "migrated")] and stages[("linux", "migrated")] and stages[("windows", "v1_and_v2_side_by_side")]
+    assert stages[("linux", "hrw2_healthy")] and len(stages) >= 10
     assert 0.6 < by_os["windows"] / 500 < 0.8
     assert {h.transport for h in a.hosts} == {"winrm", "winrm-https", "psrp", "psrp-https", "ssh"}
+
+
+def test_mix_keeps_the_legacy_draws_of_a_seed():
+    """Migration stages come from their own random stream: without them a seed is the fleet it was."""
+    with_stages, without = mix(300, seed=3, password="x"), mix(300, seed=3, password="x", migration_share=0)
+    assert not any(set(h.states) & SUCCESSOR_STATES for h in without.hosts)
+    for h, w in zip(with_stages.hosts, without.hosts, strict=True):
+        assert (h.name, h.transport, h.faults) == (w.name, w.transport, w.faults)
+        assert h.states == w.states or (w.states == ("healthy",) and set(h.states) <= SUCCESSOR_STATES)
 
 
 def test_loopback_addresses_skip_network_and_dot_one():

@@ -21,10 +21,11 @@ from cryptography.x509.oid import NameOID
 
 
 class HttpListener:
-    """Answers every request with a fixed status line; with ``tls`` it speaks HTTPS."""
+    """Answers every request with a fixed status line (and ``headers``); with ``tls`` it speaks HTTPS."""
 
-    def __init__(self, status: int = 200, tls: ssl.SSLContext | None = None):
+    def __init__(self, status: int = 200, tls: ssl.SSLContext | None = None, headers: dict[str, str] | None = None):
         self.status = status
+        self.headers = headers or {}
         self.tls = tls
         self.requests: list[bytes] = []
         self.sock = socket.create_server(("127.0.0.1", 0))
@@ -56,8 +57,9 @@ class HttpListener:
                 data += chunk
             self.requests.append(data)
             reason = "Connection established" if data.startswith(b"CONNECT") else "OK"
+            extra = "".join(f"{k}: {v}\r\n" for k, v in self.headers.items())
             conn.sendall(
-                f"HTTP/1.1 {self.status} {reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
+                f"HTTP/1.1 {self.status} {reason}\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n".encode()
             )
         except (OSError, ssl.SSLError):
             pass

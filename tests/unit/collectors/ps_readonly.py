@@ -26,6 +26,7 @@ LOCAL_FUNCTION = re.compile(r"^(Get|Test|Add|ConvertTo|Invoke)-Umc[A-Za-z]+$")
 ALLOWED_NEW_OBJECT = {
     "system.collections.arraylist", "system.net.sockets.tcpclient", "system.net.webproxy", "system.uri",
     "byte[]",  # a receive buffer
+    "system.diagnostics.processstartinfo",  # only in PROCESS_FUNCTION, see below
 }  # fmt: skip
 ALLOWED_COM = {"agentconfigmanager.mgmtsvccfg"}
 # Scriptblock variables that may be invoked with & (they hold literal scriptblocks of this file).
@@ -38,9 +39,11 @@ ALLOWED_TYPES = {
     "system.net.servicepointmanager", "system.net.securityprotocoltype", "system.net.webrequest",
     "system.net.webexception", "system.net.sockets.socketexception", "system.security.principal.securityidentifier",
     "system.security.principal.ntaccount",
+    "string[]", "array", "system.management.automation.pscustomobject",  # type tests (-is), a parameter
+    "system.diagnostics.process",  # [Process]::Start only in PROCESS_FUNCTION, see below
 }  # fmt: skip
 ALLOWED_STATIC = {
-    "system.environment": {"osversion"},
+    "system.environment": {"osversion", "getenvironmentvariable"},  # a read of the machine environment
     "system.convert": {"frombase64string"},
     "system.text.encoding": {"utf8", "ascii"},
     "system.bitconverter": {"toint32"},
@@ -55,6 +58,7 @@ ALLOWED_STATIC = {
     "system.net.securityprotocoltype": {"tls12"},
     "system.net.webrequest": {"create"},
     "scriptblock": {"create"},
+    "system.diagnostics.process": {"start"},  # only in PROCESS_FUNCTION
 }
 # Static properties the script may assign (process-local settings only).
 ALLOWED_STATIC_SET = {("system.net.servicepointmanager", "securityprotocol")}
@@ -64,7 +68,20 @@ ALLOWED_METHODS = {
     "translate", "touniversaltime", "addhours", "connectasync", "wait", "close", "dispose", "getresponse",
     "open", "addscript", "addargument", "begininvoke", "endinvoke", "beginstop",
     "send", "receive", "getbytes",  # Socket: the CONNECT request a proxy probe asks for its tunnel with
+    "padleft",  # string: sortable version keys
+    "readtoendasync", "waitforexit", "kill",  # only in PROCESS_FUNCTION: its own child's output and timeout
 }  # fmt: skip
+# Facts v2 runs one program: azcmagent.exe, read-only (azcmagent-show, azcmagent-config `list`,
+# azcmagent-version on learn.microsoft.com/azure/azure-arc/servers). Never `azcmagent check` (it
+# contacts Azure endpoints) nor `azcmagent extension list` (it needs the extension service stopped).
+# Everything that starts or handles a process is confined to PROCESS_FUNCTION, whose ProcessStartInfo
+# may only get FileName = $UmcAzcmagentExe and Arguments from AZCMAGENT_ARGUMENTS, and
+# $UmcAzcmagentExe may only be the agent's documented install path.
+PROCESS_FUNCTION = "invoke-umcazcmagent"
+PROCESS_ONLY = {("method", "readtoendasync"), ("method", "waitforexit"), ("method", "kill"),
+                ("static", "system.diagnostics.process::start"), ("new", "system.diagnostics.processstartinfo")}  # fmt: skip
+AZCMAGENT_ARGUMENTS = {"show -j", "config list -j", "version"}
+AZCMAGENT_PATH = "join-path $env:programfiles 'azureconnectedmachineagent\\azcmagent.exe'"
 PS7_ONLY_NODES = {"pipeline_chain_tail"}
 PS7_ONLY_PARAMETERS = {"-parallel"}
 PS7_ONLY_TOKENS = re.compile(r"\?\?|\?\.|\?\[")
@@ -129,9 +146,26 @@ def _check_new_object(src: bytes, cmd: tree_sitter.Node, line: int) -> list[Viol
     if not positional:
         return [Violation(line, "New-Object without a literal type name")]
     type_name = positional[0].split("(")[0]
-    return (
-        [] if type_name in ALLOWED_NEW_OBJECT else [Violation(line, f"New-Object {type_name!r} not allowed")]
-    )
+    if type_name not in ALLOWED_NEW_OBJECT:
+        return [Violation(line, f"New-Object {type_name!r} not allowed")]
+    return _process_only(src, cmd, line, "new", type_name)
+
+
+def _function_of(src: bytes, node: tree_sitter.Node) -> str | None:
+    """Lower-case name of the script function that encloses ``node`` (None at script level)."""
+    cur = node.parent
+    while cur is not None:
+        if cur.type == "function_statement":
+            name_node = _first_child(cur, "function_name")
+            return _text(src, name_node).strip().lower() if name_node is not None else None
+        cur = cur.parent
+    return None
+
+
+def _process_only(src: bytes, node: tree_sitter.Node, line: int, kind: str, what: str) -> list[Violation]:
+    if (kind, what) in PROCESS_ONLY and _function_of(src, node) != PROCESS_FUNCTION:
+        return [Violation(line, f"{kind} {what} is only allowed inside {PROCESS_FUNCTION}")]
+    return []
 
 
 def _static_target(src: bytes, node: tree_sitter.Node) -> tuple[str, str] | None:
@@ -217,11 +251,13 @@ def _check_member(src: bytes, node: tree_sitter.Node, line: int) -> list[Violati
         type_name, member = static
         if member not in ALLOWED_STATIC.get(type_name, set()):
             return [Violation(line, f"static member [{type_name}]::{member} not allowed")]
-        return []
+        return _process_only(src, node, line, "static", f"{type_name}::{member}")
     if node.type == "invokation_expression" or _is_called(node):
         method = _member_name(src, node)
         if method is not None and method not in ALLOWED_METHODS:
             return [Violation(line, f"method .{method}() not allowed")]
+        if method is not None:
+            return _process_only(src, node, line, "method", method)
     return []
 
 
@@ -242,6 +278,18 @@ def _check_assignment(src: bytes, node: tree_sitter.Node, line: int) -> list[Vio
     text = _text(src, left).strip().lower()
     if text.startswith("$env:"):
         return [Violation(line, f"assignment to environment variable {text!r}")]
+    right = _text(src, node)[left.end_byte - node.start_byte :].strip()
+    value = right[1:].strip() if right.startswith("=") else None  # plain '=' only
+    if text.endswith(".arguments") or text.endswith(".filename") or text == "$umcazcmagentexe":
+        # the one program the collector starts, and how (PROCESS_FUNCTION above)
+        inside = _function_of(src, node) == PROCESS_FUNCTION
+        if text.endswith(".arguments") and not (inside and value and value.strip("'\"") in AZCMAGENT_ARGUMENTS
+                                                and value[0] == value[-1] and value[0] in "'\""):  # fmt: skip
+            return [Violation(line, f"process arguments {right[:40]!r} not on the azcmagent read-only list")]
+        if text.endswith(".filename") and not (inside and (value or "").lower() == "$umcazcmagentexe"):
+            return [Violation(line, f"process file name {right[:40]!r} is not $UmcAzcmagentExe")]
+        if text == "$umcazcmagentexe" and (_function_of(src, node) is not None or (value or "").lower() != AZCMAGENT_PATH):
+            return [Violation(line, f"$UmcAzcmagentExe may only be the agent's install path, not {right[:60]!r}")]
     for n in _walk(left):
         if n.type == "member_access":
             static = _static_target(src, n)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,10 @@ import pytest
 from umcheck import envelope
 from umcheck.collectors.invocation import CollectorParams
 from umcheck.facts import Facts
-from umcheck.rules import ALL_RULES, RuleContext, evaluate
+from umcheck.packs.successor.migration import migration
+from umcheck.rules import RuleContext, evaluate
+from umcheck.rules.catalog import LEGACY_RULES as ALL_RULES  # the legacy pack
+from umcheck.rules.catalog import select_rules
 
 from .listeners import HttpListener, SilentListener, closed_port, make_tls
 
@@ -268,3 +273,188 @@ def test_the_proxys_own_answers_are_proxy_errors_with_the_status_kept(peers, sta
         assert imds.error == "proxy" and not imds.ok
     result = outcomes(facts)["Linux.ImdsCheck"]
     assert result == "Linux.ImdsCheck.Passed"  # the direct request got the metadata service's 200
+
+
+# ------------------------------------------------------------------------------------------
+# Facts v2 (the successor pack): roots successor_healthy and arc_troubled (make_roots.py), whose
+# systemctl and azcmagent are stand-in scripts inside the root. Sources of each expectation:
+# ../shared/reference/successor-readiness.md §2.1 (units, paths), §2.2 (azcmagent show/config,
+# the himds 401 + Basic realm challenge), §3.1 (HRW folder, settings, hwd, hweautomation),
+# §4.1-§4.2 (patch extension status files), §4.5 (OS auto-update mechanisms).
+
+ACCOUNT = "0b2c3d4e-aaaa-4bbb-8ccc-1d2e3f405162"
+ACCOUNT_URL = f"https://{ACCOUNT}.jrds.we.azure-automation.net/automationAccounts/{ACCOUNT}"
+HRW_EXT = "Microsoft.Azure.Automation.HybridWorker.HybridWorkerForLinux"
+PATCH_EXT = "Microsoft.CPlat.Core.LinuxPatchExtension"
+HIMDS_PATH = b"/metadata/identity/oauth2/token?api-version=2020-06-01&resource=https%3A%2F%2Fmanagement.azure.com%2F"
+NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)  # the fixtures' heartbeat is 05:58Z, agent 1.65 (2026-06)
+
+
+@pytest.fixture()
+def himds():
+    """A live himds answers a token request without the secret with 401 + Basic realm=<key file>."""
+    listener = HttpListener(status=401, headers={"WWW-Authenticate": "Basic realm=/var/opt/azcmagent/tokens/k3yf1le.key"})
+    yield listener
+    listener.close()
+
+
+def v2_params(peers, himds_address: str, **kw) -> CollectorParams:
+    overrides = {**healthy_overrides(peers), "localhost": himds_address, "169.254.169.254": peers["closed"]}
+    return CollectorParams(probe_timeout=2.0, probe_overrides=overrides, **kw)
+
+
+def successor_outcomes(facts: Facts, ctx: RuleContext) -> dict[str, str]:
+    rows = [evaluate(r, facts, ctx) for r in select_rules(["pack:successor"], "linux")]
+    return {o.RuleId: o.CheckResult for o in rows if o is not None}
+
+
+def copy_root(name: str, tmp_path: Path) -> Path:
+    root = tmp_path / name
+    shutil.copytree(ROOTS / name, root, symlinks=True)
+    return root
+
+
+def test_successor_healthy_root_is_collected_and_graded_migrated(peers, himds, tmp_path) -> None:
+    root = copy_root("successor_healthy", tmp_path)
+    status = root / f"var/lib/waagent/{PATCH_EXT}-1.6.48/status"
+    os.utime(status / "11.status", (time.time() - 3600, time.time() - 3600))  # the older run's Error
+    doc, facts, _, raw = collect(root, peers, v2_params(peers, himds.address))
+    assert doc["facts_version"] == 2 and facts.facts_version == 2
+    assert doc["collector"]["errors"] == [] and facts.missing == {}
+    arc = facts.section("arc")
+    assert (arc.installed, arc.version, arc.status) == (True, "1.65.03167.1234", "Connected")
+    assert arc.last_heartbeat == "2026-12-01T05:58:00Z" and arc.error_code is None and arc.location == "westeurope"
+    assert arc.resource_id.endswith("/providers/Microsoft.HybridCompute/machines/arc-healthy")
+    assert arc.config == {"connection.type": "direct", "extensions.enabled": "true", "extensions.allowlist": "",
+                          "config.mode": "full", "proxy.url": ""}  # fmt: skip
+    assert {s.name: (s.present, s.status, s.start_type) for s in arc.services} == {
+        "himdsd": (True, "active", "enabled"), "extd": (True, "active", "enabled"), "gcad": (True, "active", "enabled"),
+        "arcproxyd": (True, "inactive", "disabled")}  # fmt: skip
+    assert (arc.himds.status, arc.himds.basic_realm, arc.himds.error) == (401, True, None)
+    assert not arc.msft_arc_test and arc.https_proxy_env is None
+    assert "k3yf1le" not in raw  # the realm names the key file: never read, never reported
+    req = next(r for r in himds.requests if HIMDS_PATH in r)
+    assert req.startswith(b"GET " + HIMDS_PATH) and b"Metadata: true" in req
+    assert [s.present for s in facts.section("azure_vm").services] == [False, False]
+    ext = {e.name: e for e in facts.section("extensions").items}
+    assert set(ext) == {HRW_EXT, PATCH_EXT}  # newest version folder per extension only
+    patch = ext[PATCH_EXT]
+    assert (patch.version, patch.status, patch.code, patch.message) == ("1.6.48", "success", "0", "Assessment completed")
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", patch.status_time)
+    assert ext[HRW_EXT].settings_url == ACCOUNT_URL and ext[HRW_EXT].status == "success"
+    assert "PROTECTEDSECRETBLOB" not in raw and "protectedSettings" not in raw
+    hrw2 = facts.section("hrw2")
+    assert hrw2.service.running and hrw2.service.name == "hwd" and hrw2.user_present is True
+    updates = facts.section("linux_updates")
+    assert (updates.package_manager, updates.python, updates.auto_updates, updates.autoassess_timer) == (
+        "apt", ["python3"], [], "active")  # Unattended-Upgrade "0" is off
+
+    ctx = RuleContext(hrw_account_url=ACCOUNT_URL, now=NOW)
+    results = successor_outcomes(facts, ctx)
+    not_applicable = {"SR.AzVm.GuestAgent"}  # an Arc server, not an Azure VM (IMDS refused, no guest agent)
+    assert {k for k, v in results.items() if v != "Passed"} == not_applicable, results
+    assert results["SR.AzVm.GuestAgent"] == "NotApplicable"
+    rows = [o for o in (evaluate(r, facts, ctx) for r in select_rules(["pack:successor"], "linux")) if o]
+    assert migration(rows).state == "Migrated"
+
+
+def test_arc_troubled_root_fails_the_rules_it_was_built_for(peers, tmp_path) -> None:
+    params = CollectorParams(probe_timeout=1.0, probe_overrides={**healthy_overrides(peers), "localhost": peers["closed"]})
+    doc, facts, _, raw = collect(ROOTS / "arc_troubled", peers, params)
+    assert doc["collector"]["errors"] == []
+    assert "Arc0Secret" not in raw and "arcuser" not in raw  # proxy credentials redacted everywhere
+    arc = facts.section("arc")
+    assert (arc.status, arc.error_code, arc.version) == ("Disconnected", "AZCM0026", "1.50.02854.1")
+    assert arc.last_heartbeat == "2026-11-20T08:15:00+00:00"  # "+0000" display form normalised
+    assert arc.config["extensions.blocklist"] == "Microsoft.CPlat.Core/LinuxPatchExtension"
+    assert arc.config["proxy.url"] == "http://***@proxy.corp.example:3128" and arc.config["incomingconnections.ports"] == "22,3389"
+    assert arc.msft_arc_test is True and arc.https_proxy_env == "http://***@proxy.corp.example:3128"
+    assert (arc.himds.status, arc.himds.error) == (None, "refused")
+    items = facts.section("extensions").items
+    assert len(items) == 64  # bounded; Microsoft's extensions are read first
+    ext = {e.name: e for e in items}
+    assert ext[PATCH_EXT].status == "Error" and ext[PATCH_EXT].code == "51" and len(ext[PATCH_EXT].message) == 500
+    assert ext[HRW_EXT].settings_url == "https://not-an-automation-url.example.com/x"  # unversioned settings folder
+    assert ext["Contoso.Noise.Ext00"].status is None  # a status file that is not JSON: unknown, not a crash
+    hrw2 = facts.section("hrw2")
+    assert hrw2.user_present is False and hrw2.service.status == "inactive"
+    updates = facts.section("linux_updates")
+    assert updates.auto_updates == ["apt: 20auto-upgrades", "zypper: automatic_online_update"]
+    assert updates.autoassess_timer == "inactive"
+
+    results = successor_outcomes(facts, RuleContext(now=NOW))
+    assert results == {
+        "SR.Arc.AgentInstalled": "NotApplicable",  # walinuxagent: an Azure VM
+        "SR.Arc.Connected": "Failed", "SR.Arc.Services": "Failed", "SR.Arc.HimdsListening": "Failed",
+        "SR.Arc.AgentVersion": "Failed", "SR.Arc.Proxy": "Failed", "SR.Arc.ExtensionPolicy": "Failed",
+        "SR.Arc.NotOnAzureVm": "PassedWithWarning",  # MSFT_ARC_TEST=true: evaluation
+        "SR.AzVm.GuestAgent": "Passed",
+        "SR.Hrw2.ExtensionPresent": "Passed", "SR.Hrw2.Settings": "Failed", "SR.Hrw2.WorkerService": "Failed",
+        "SR.Aum.PatchExtensions": "Failed", "SR.Aum.LinuxPrereqs": "Passed", "SR.Aum.LinuxAutoUpdates": "PassedWithWarning",
+        "SR.Leg.MmaPresent": "Passed", "SR.Leg.HrwV1Registration": "Passed", "SR.Leg.UpdateManagementActive": "Passed",
+    }  # fmt: skip
+
+
+def test_the_newest_status_file_wins_by_mtime(peers, himds, tmp_path) -> None:
+    root = copy_root("successor_healthy", tmp_path)
+    status = root / f"var/lib/waagent/{PATCH_EXT}-1.6.48/status"
+    os.utime(status / "12.status", (time.time() - 3600, time.time() - 3600))  # 11.status is now the newest
+    _, facts, _, _ = collect(root, peers, v2_params(peers, himds.address))
+    patch = facts.section("extensions").named(PATCH_EXT)[0]
+    assert (patch.status, patch.message) == ("error", "an older sequence: not the newest file")
+
+
+def test_without_systemctl_unit_states_are_unknown_not_errors(peers, himds, tmp_path) -> None:
+    root = copy_root("successor_healthy", tmp_path)
+    (root / "usr/bin/systemctl").unlink()
+    doc, facts, _, _ = collect(root, peers, v2_params(peers, himds.address))
+    assert doc["collector"]["errors"] == []
+    services = {s.name: s for s in facts.section("arc").services}
+    assert services["himdsd"].present and services["himdsd"].status is None  # unit file seen, state unknown
+    assert facts.section("hrw2").service.status is None
+    assert facts.section("linux_updates").autoassess_timer is None
+    results = successor_outcomes(facts, RuleContext(hrw_account_url=ACCOUNT_URL, now=NOW))
+    assert results["SR.Arc.Services"] == "Failed"  # not known to run is not running (the rule's call)
+
+
+def test_v1_roots_have_no_arc_and_run_no_command(peers) -> None:
+    doc, facts, _, _ = collect(ROOTS / "healthy", peers)
+    arc = facts.section("arc")
+    assert not arc.installed and arc.himds is None and arc.version is None
+    assert all(not s.present for s in arc.services)
+    assert facts.section("extensions").items == []
+    assert facts.section("hrw2").user_present is False
+    assert facts.section("linux_updates").package_manager is None
+
+
+def test_requested_sections_only_and_no_himds_probe_without_arc(peers, himds) -> None:
+    params = v2_params(peers, himds.address, sections=["linux_updates", "hrw2"])
+    doc, _, _, _ = collect(ROOTS / "successor_healthy", peers, params)
+    assert set(doc["linux"]) == {"linux_updates", "hrw2"}
+    assert not any(HIMDS_PATH in r for r in himds.requests)
+
+
+def test_a_failing_v2_section_is_that_sections_error_only(peers, himds, tmp_path) -> None:
+    root = copy_root("successor_healthy", tmp_path)
+    stand_in = root / "opt/azcmagent/bin/azcmagent"
+    stand_in.write_text("#!/bin/sh\necho '{\"status\": [1, 2], \"lastHeartbeat\": {}, garbage'\n")
+    passwd = root / "etc/passwd"
+    passwd.unlink()
+    passwd.mkdir()  # unreadable even as root
+    doc, facts, _, _ = collect(root, peers, v2_params(peers, himds.address))
+    errors = {e["section"] for e in doc["collector"]["errors"]}
+    assert "hrw2" in errors and not errors & {"arc", "azure_vm", "extensions", "linux_updates"}
+    arc = facts.section("arc")  # unparseable azcmagent output: unknown fields, not a crash
+    assert arc.installed and arc.status is None and arc.last_heartbeat is None and arc.config == {}
+    assert arc.version is None
+
+
+def test_v2_sections_do_not_lengthen_a_black_holed_run(peers) -> None:
+    """The issue's bound: one probe timeout + 2 s with every endpoint (and himds) hanging; the v2
+    sections and their commands run while the probes wait."""
+    params = CollectorParams(probe_timeout=1.5, probe_overrides={"*": peers["silent"].address})
+    doc, facts, elapsed, _ = collect(ROOTS / "successor_healthy", peers, params)
+    assert doc["collector"]["errors"] == []
+    assert facts.section("arc").himds.error == "timeout"
+    assert all(p.error == "timeout" for p in facts.probes() if p.kind != "tcp")
+    assert elapsed < 1.5 + 2.0

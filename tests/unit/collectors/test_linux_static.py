@@ -71,6 +71,17 @@ PLANTED = [
     "os.system('systemctl restart omsagent')",
     "import subprocess",
     "from subprocess import run",
+    "subprocess.run(['systemctl', 'restart', 'himdsd'])",
+    "sp = subprocess",
+    "run_readonly(host, 'systemctl', ('restart', 'hwd'), 5)",
+    "run_readonly(host, 'systemctl', ('start', 'himdsd'), 5)",
+    "run_readonly(host, 'azcmagent', ('check',), 5)",
+    "run_readonly(host, 'azcmagent', ('extension', 'list'), 5)",
+    "run_readonly(host, 'azcmagent', ('config', 'set', 'proxy.url', 'x'), 5)",
+    "run_readonly(host, 'azcmagent', ('disconnect',), 5)",
+    "run_readonly(host, tool, ('show', '-j'), 5)",
+    "run_readonly(host, 'systemctl', args, 5)",
+    "run_readonly(host, 'apt-get', ('upgrade',), 5)",
     "import shutil",
     "from os import remove",
     "os.environ['PATH'] = ''",
@@ -87,6 +98,14 @@ def test_a_planted_violation_is_caught(line: str) -> None:
     assert violations(planted), line
 
 
+def test_a_command_added_to_the_collectors_table_is_caught() -> None:
+    for extra in ('"apt-get": (("update",),),', '"azcmagent": (("check",),),'):
+        planted = SOURCE.replace("READONLY_COMMANDS = {\n", "READONLY_COMMANDS = {\n    " + extra + "\n", 1)
+        assert planted != SOURCE and violations(planted), extra
+    planted = SOURCE.replace('("show", "-j"), ("config", "list", "-j")', '("show", "-j"), ("extension", "list")', 1)
+    assert planted != SOURCE and violations(planted)
+
+
 def test_markers_and_header_match_the_contract() -> None:
     assert re.search(r'^BEGIN = "(.*)"$', SOURCE, re.M).group(1) == envelope.BEGIN
     assert re.search(r'^END = "(.*)"$', SOURCE, re.M).group(1) == envelope.END
@@ -98,5 +117,5 @@ def test_every_linux_section_of_the_contract_is_built() -> None:
 
     from umcheck.facts import LinuxFacts
 
-    sections = re.search(r"^SECTIONS = \((.*)\)$", SOURCE, re.M).group(1)
+    sections = re.search(r"^SECTIONS = \((.*?)\)$", SOURCE, re.M | re.S).group(1)
     assert {s.strip().strip('"') for s in sections.split(",") if s.strip()} == set(get_type_hints(LinuxFacts))

@@ -80,6 +80,17 @@ PLANTED = [
     "Get-Date && Get-Date",
     "1..3 | ForEach-Object -Parallel { $_ }",
     "$x = $y ? 1 : 2",
+    # facts v2: starting processes is confined to Invoke-UmcAzcmagent (ps_readonly.PROCESS_FUNCTION)
+    "$p = [System.Diagnostics.Process]::Start('sc.exe', 'stop himds')",
+    "$psi = New-Object System.Diagnostics.ProcessStartInfo",
+    "$job.Kill()",
+    "[void]$proc.WaitForExit(1000)",
+    "$all = [System.Diagnostics.Process]::GetProcessesByName('himds')",
+    "$UmcAzcmagentExe = 'C:\\Windows\\System32\\sc.exe'",
+    "$psi.Arguments = 'show -j'",
+    "[System.Environment]::SetEnvironmentVariable('MSFT_ARC_TEST', 'true', 'Machine')",
+    "& $UmcAzcmagentExe check",
+    "& 'azcmagent.exe' extension list",
 ]
 
 
@@ -144,3 +155,38 @@ def test_answers_the_proxy_gives_itself_are_proxy_errors_with_status_kept() -> N
     assert "$r.status -eq 502" in second and "$r.status -eq 504" in second
     assert "$r.ok = $true" in last
     assert "$r.ok = $true" not in first + second and "$r.status =" not in first + second
+
+
+AZCMAGENT_ARGS_LINE = "    if ($Which -eq 'show') { $psi.Arguments = 'show -j' }"
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        "    if ($Which -eq 'show') { $psi.Arguments = 'check' }",  # contacts Azure endpoints
+        "    if ($Which -eq 'show') { $psi.Arguments = 'extension list' }",  # needs extd stopped
+        "    if ($Which -eq 'show') { $psi.Arguments = 'config set proxy.url http://x:1' }",
+        "    if ($Which -eq 'show') { $psi.Arguments = 'disconnect --force-local-only' }",
+        "    if ($Which -eq 'show') { $psi.Arguments = $Which }",
+        "    if ($Which -eq 'show') { $psi.Arguments = 'show -j'; $psi.FileName = 'sc.exe' }",
+        "    if ($Which -eq 'show') { $psi.Arguments = 'show -j' + ' ; logs' }",
+    ],
+)
+def test_azcmagent_runs_only_with_read_only_arguments(planted: str) -> None:
+    """successor-readiness.md §2.2: show / config list / version are read-only; `check` contacts
+    Azure and `extension list` needs the extension service stopped, so neither may ever run."""
+    assert AZCMAGENT_ARGS_LINE in SCRIPT
+    assert check(SCRIPT.replace(AZCMAGENT_ARGS_LINE, planted, 1)), planted
+
+
+def test_the_v2_sections_never_read_protected_settings_or_the_himds_key_file() -> None:
+    code = "\n".join(ln for ln in SCRIPT.splitlines() if not ln.lstrip().startswith("#"))
+    assert "protectedSettings" not in code  # public settings only (successor-readiness.md §3.1)
+    realm = code[code.index("function Get-UmcHimdsProbe"):]
+    realm = realm[: realm.index("\n}\n")]
+    assert "Get-Content" not in realm and "$challenge -match '^\\s*Basic\\s+realm\\s*='" in realm
+    assert "$req.Headers.Add('Metadata', 'true')" in realm and "$req.Proxy = $null" in realm
+
+
+def test_facts_version_2_is_written() -> None:
+    assert re.search(r"^\s*facts_version = 2$", SCRIPT, re.M)

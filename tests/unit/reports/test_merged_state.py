@@ -199,7 +199,8 @@ def _csv_rows(fleet: FleetResult) -> list[dict[str, str]]:
 
 
 def test_csv_appends_carried_columns():
-    assert COLUMNS[-2:] == ("carried_from_run", "result_age_seconds")
+    assert COLUMNS[-4:-2] == ("carried_from_run", "result_age_seconds")
+    assert COLUMNS[-2:] == ("migration", "migration_reason")  # appended after them
     assert COLUMNS.index("remediation") == 16, "existing columns keep their positions"
     rows = {(r["host"], r["rule_id"]): r for r in _csv_rows(partial_fleet())}
     tls = rows[("win-sql-02", "TlsVersionCheck")]
