@@ -13,7 +13,7 @@ _L = "https://learn.microsoft.com/azure"
 # The documented migration steps (successor-readiness.md §1), linked from the reports.
 STEPS: tuple[tuple[str, str], ...] = (
     ("Onboard non-Azure servers to Azure Arc", f"{_L}/azure-arc/servers/onboard-update-management-machines"),
-    ("Move Update Management to Update Manager (MigrateToAzureUpdateManager, then DeboardFromAutomationUpdateManagement)",
+    ("Update Management to Update Manager: runbook MigrateToAzureUpdateManager, then deboard",
      f"{_L}/update-manager/guidance-migration-automation-update-management-azure-update-manager"),
     ("Move agent-based (V1) Hybrid Workers to extension-based (V2)",
      f"{_L}/automation/migrate-existing-agent-based-hybrid-worker-to-extension-based-workers"),
@@ -69,5 +69,6 @@ def text_lines(fleet: FleetResult, width: int = 100) -> list[str]:
     for b in m.blockers[:10]:
         shown = ", ".join(b.hosts[:5]) + (f" (+{len(b.hosts) - 5} more)" if len(b.hosts) > 5 else "")
         lines.append("  " + one_line(f"{b.rule_id} blocks {len(b.hosts)} host(s): {shown}", width - 2))
-    lines += ["  " + one_line(f"Step: {label} — {url}", width - 2) for label, url in STEPS]
+    for label, url in STEPS:  # our own URLs: never cut, on a line of their own
+        lines += ["  " + one_line(f"Step: {label}", width - 2), f"    {url}"]
     return lines
