@@ -76,6 +76,6 @@ def test_garbage_file_is_reported_and_good_files_still_print(tmp_path, capsys) -
 def test_rules_catalog_lists_every_rule(capsys) -> None:
     assert main(["rules"]) == 0
     out = capsys.readouterr().out
-    assert "76 rule(s)" in out and "Linux.HybridWorkerPackgeCheck" in out and "SR.Arc.Connected" in out
+    assert "82 rule(s)" in out and "Linux.HybridWorkerPackgeCheck" in out and "SR.Arc.Connected" in out
     assert main(["rules", "--pack", "legacy"]) == 0
     assert "37 rule(s)" in capsys.readouterr().out

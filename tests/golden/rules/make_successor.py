@@ -60,6 +60,10 @@ SOURCES: dict[str, tuple[list[str], str, int]] = {
     "SR.Aum.AutoReboot": ([AUM_WU], "C", 26),
     "SR.Aum.LinuxPrereqs": ([f"{LEARN}/update-manager/prerequisites"], "D", 29),
     "SR.Aum.LinuxAutoUpdates": (["https://github.com/Azure/LinuxPatchExtension"], "C", 31),
+    "SR.Arc.OsSupported": ([f"{ARC}/prerequisites", f"{ARC}/agent-release-notes"], "D", 6),
+    "SR.Hrw2.Prereqs": ([f"{LEARN}/automation/extension-based-hybrid-runbook-worker-install"], "D (Release number I)", 18),
+    "SR.Aum.LinuxRepos": ([f"{LEARN}/update-manager/troubleshoot"], "C", 30),
+    "SR.Aum.AutoAssessTimer": (["https://github.com/Azure/AzureUpdateManager (Troubleshooter, @32fc23c)"], "C", 32),
     "SR.Leg.MmaPresent": ([f"{LEARN}/azure-monitor/agents/agent-manage", f"{LEARN}/azure-monitor/agents/log-analytics-agent"],
                           "D (SCOM split I)", 33),
     "SR.Leg.HrwV1Registration": ([f"{LEARN}/automation/migrate-existing-agent-based-hybrid-worker-to-extension-based-workers"],
@@ -126,6 +130,9 @@ def migrated(os_family: str) -> dict[str, Any]:
     }
     if os_family == "windows":
         doc.update({
+            "os": {"version": "10.0.17763", "caption": "Microsoft Windows Server 2019 Datacenter"},
+            "powershell": {"engine_version": "5.1.17763.1"},
+            "dotnet": {"release": 528049},
             "hrw2": {"service": running("windows", "HybridWorkerService"), "v2_key_present": True, "azure_key_present": True,
                      "jrds_uri": f"https://{ACCOUNT}.jrds.we.azure-automation.net"},
             "services": {"health_service": {"present": False}, "wuauserv": {"present": True, "status": "Running",
@@ -137,6 +144,11 @@ def migrated(os_family: str) -> dict[str, Any]:
         })  # fmt: skip
     else:
         doc.update({
+            "os": {"id": "ubuntu", "version_id": "22.04", "pretty_name": "Ubuntu 22.04.4 LTS"},
+            "repos": {"family": "debian", "urls": ["http://archive.ubuntu.com", "https://packages.microsoft.com"],
+                      "probes": [{"name": "repo", "target": u, "port": 443, "kind": "http", "via": "direct", "ok": True,
+                                  "status": 200, "elapsed_ms": 30}
+                                 for u in ("http://archive.ubuntu.com", "https://packages.microsoft.com")]},
             "hrw2": {"service": running("linux", "hwd"), "user_present": True},
             "oms_agent": {"omsadmin_conf_present": False, "log_present": False, "running": False, "conf": {}},
             "workspaces": {"base_dir_present": False, "dirs": []},
@@ -544,6 +556,62 @@ def update_cases() -> None:
          edit=setter("linux_updates.package_manager", None))
 
 
+def platform_cases() -> None:
+    r = "SR.Arc.OsSupported"
+    case(r, BOTH, "passed-supported", "Windows Server 2019 / Ubuntu 22.04 are on Arc's list.", passed())
+    case(r, "windows", "passed-2012", "Windows Server 2012 (6.2) is still supported.", passed(),
+         edit=setter("os", {"version": "6.2.9200", "caption": "Microsoft Windows Server 2012 Standard"}))
+    case(r, "windows", "failed-2008r2-ended", "Windows Server 2008 R2: limited support ended 2025-03-31.",
+         failed("SupportEnded"), edit=setter("os", {"version": "6.1.7601", "caption": "Windows Server 2008 R2"}))
+    case(r, "windows", "warning-2008r2-limited", "Windows Server 2008 R2 before 2025-03-31: limited support.",
+         warning("LimitedSupport"), ctx={"now": "2025-01-15T10:00:00+00:00"},
+         edit=setter("os", {"version": "6.1.7601", "caption": "Windows Server 2008 R2"}))
+    case(r, "windows", "failed-2008", "Windows Server 2008 (6.0) was never supported.", failed("Unsupported"),
+         edit=setter("os", {"version": "6.0.6002", "caption": "Windows Server 2008"}))
+    case(r, "linux", "failed-centos7-ended", "CentOS 7: limited support ended 2025-07-15.", failed("SupportEnded"),
+         edit=setter("os", {"id": "centos", "version_id": "7", "pretty_name": "CentOS Linux 7"}))
+    case(r, "linux", "warning-ubuntu1604-limited", "Ubuntu 16.04 before 2025-07-15: limited support.",
+         warning("LimitedSupport"), ctx={"now": "2025-05-01T10:00:00+00:00"},
+         edit=setter("os", {"id": "ubuntu", "version_id": "16.04", "pretty_name": "Ubuntu 16.04.7 LTS"}))
+    case(r, "linux", "passed-rhel9-minor", "RHEL 9.4 is RHEL 9.", passed(),
+         edit=setter("os", {"id": "rhel", "version_id": "9.4", "pretty_name": "Red Hat Enterprise Linux 9.4"}))
+    case(r, "linux", "failed-ubuntu1204", "Ubuntu 12.04 is not on the list.", failed("Unsupported"),
+         edit=setter("os", {"id": "ubuntu", "version_id": "12.04", "pretty_name": "Ubuntu 12.04.5 LTS"}))
+    case(r, BOTH, "na-azure-vm", "An Azure VM needs no Arc.", na("an Azure VM does not need Arc"), base="azure")
+
+    r = "SR.Hrw2.Prereqs"
+    case(r, BOTH, "passed-met", "PowerShell 5.1 and .NET 4.8 / python3 present.", passed())
+    case(r, "windows", "failed-powershell-4", "Windows PowerShell 4.0 only.", failed("Missing"),
+         edit=setter("powershell", {"engine_version": "4.0"}))
+    case(r, "windows", "failed-dotnet-452", ".NET Framework 4.5.2 (Release 379893) is below 4.6.2.", failed("Missing"),
+         edit=setter("dotnet", {"release": 379893}))
+    case(r, "linux", "failed-no-python", "No python interpreter.", failed("Missing"),
+         edit=setter("linux_updates.python", []))
+    case(r, BOTH, "na-no-worker-wanted", "No worker registered or wanted.", na("no Hybrid Runbook Worker is wanted"),
+         base="legacy", ctx={"wants_hrw": False})
+
+    r = "SR.Aum.LinuxRepos"
+    case(r, "linux", "passed-all", "Both repositories answer.", passed())
+    case(r, "linux", "warning-some", "One of two repositories does not answer.", warning("SomeUnreachable"),
+         edit=setter("repos.probes", [
+             {"name": "repo", "target": "http://archive.ubuntu.com", "port": 80, "kind": "http", "via": "direct", "ok": True,
+              "status": 200, "elapsed_ms": 30},
+             {"name": "repo", "target": "https://packages.microsoft.com", "port": 443, "kind": "http", "via": "direct",
+              "ok": False, "error": "timeout", "elapsed_ms": 5000}]))
+    case(r, "linux", "failed-none", "No repository answers.", failed("AllUnreachable"),
+         edit=setter("repos.probes", [{"name": "repo", "target": "http://archive.ubuntu.com", "port": 80, "kind": "http",
+                                       "via": "direct", "ok": False, "error": "timeout", "elapsed_ms": 5000}]))
+    case(r, "linux", "na-no-repos", "No repository configured.", na("no package repository"),
+         edit=setter("repos", {"family": "debian", "urls": [], "probes": []}))
+
+    r = "SR.Aum.AutoAssessTimer"
+    case(r, "linux", "passed-active", "MsftLinuxPatchAutoAssess.timer is active.", passed())
+    case(r, "linux", "warning-inactive", "The timer is inactive (exact match: 'inactive' contains 'active').",
+         warning("TimerInactive"), edit=setter("linux_updates.autoassess_timer", "inactive"))
+    case(r, "linux", "na-no-extension", "No patch extension yet: no timer expected.", na("no Update Manager patch extension"),
+         base="legacy")
+
+
 def leftover_cases() -> None:
     r = "SR.Leg.MmaPresent"
     case(r, BOTH, "passed-absent", "No MMA/OMS agent.", passed())
@@ -578,7 +646,7 @@ def leftover_cases() -> None:
 def build_cases() -> dict[Path, dict[str, Any]]:
     """Every fixture path -> its JSON document (nothing written)."""
     CASES.clear()
-    for build in (arc_cases, hosting_cases, update_cases, leftover_cases):
+    for build in (arc_cases, hosting_cases, update_cases, platform_cases, leftover_cases):
         build()
     out: dict[Path, dict[str, Any]] = {}
     for c in CASES:

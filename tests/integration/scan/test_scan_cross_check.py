@@ -42,7 +42,7 @@ def scan(tmp_path_factory):
     win.write_text(WINDOWS_SCRIPT)
     lnx.write_text(LINUX_SCRIPT)
     cross = (("windows", str(win)), ("linux", str(lnx)))
-    return run_sync(scan_fleet(_specs(), tmp, cross_check=cross, formats=("json", "html", "text")), timeout=120)
+    return run_sync(scan_fleet(_specs(), tmp, cross_check=cross, formats=("json", "html", "text")), timeout=600)
 
 
 def test_healthy_hosts_agree_on_every_rule(scan) -> None:

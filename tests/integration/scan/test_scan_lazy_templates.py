@@ -36,7 +36,7 @@ def _edit(doc, fleet) -> None:
 
 @pytest.fixture(scope="module")
 def scan(tmp_path_factory):
-    return run_sync(scan_fleet(_specs(), tmp_path_factory.mktemp("lazy"), forks=10, edit_inventory=_edit), timeout=120)
+    return run_sync(scan_fleet(_specs(), tmp_path_factory.mktemp("lazy"), forks=10, edit_inventory=_edit), timeout=600)
 
 
 def test_nine_hosts_scanned_one_skipped(scan):

@@ -55,7 +55,7 @@ def _specs():
 
 @pytest.fixture(scope="module")
 def scan(tmp_path_factory):
-    return run_sync(scan_fleet(_specs(), tmp_path_factory.mktemp("transports"), forks=40), timeout=120)
+    return run_sync(scan_fleet(_specs(), tmp_path_factory.mktemp("transports"), forks=40), timeout=600)
 
 
 def _check_host(scan, name: str) -> None:

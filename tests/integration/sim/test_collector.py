@@ -176,6 +176,8 @@ SUCCESSOR_EXPECTED: dict[str, str] = {
 MIGRATION_EXPECTED: dict[str, str] = {  # every state not listed here: Ready to migrate
     "arc_disconnected": BLOCKED, "arc_expired": BLOCKED, "himds_stopped": BLOCKED, "extension_policy_blocking": BLOCKED,
     "hrw2_stopped": BLOCKED, "wsus_misconfigured": BLOCKED, "wuauserv_disabled": BLOCKED, "migrated": MIGRATED,
+    # SR.Aum.LinuxRepos: no repository answers. (old_os is an Azure VM: SR.Arc.OsSupported is NotApplicable)
+    "repos_blocked": BLOCKED, "linux_repos_unreachable": BLOCKED,
 }  # fmt: skip
 
 
