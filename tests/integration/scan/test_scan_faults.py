@@ -92,7 +92,9 @@ def test_fault_status_and_error_class(scan, name):
     assert h.elapsed_ms <= (HOST_DEADLINE + DEADLINE_GRACE + 1) * 1000, h.elapsed_ms
     if expected == HostStatus.OK:  # slow_output: the whole document, read to the end
         assert h.readiness == expected_readiness(s) == Readiness.READY and h.error is None
-        assert scan.stats[name]["collector_runs"] == 1
+        # Read to the end once per attempt, never more. (On a 2-core machine under full load a
+        # transient error can cost one retry, which attempts records; the suite is run loaded.)
+        assert 1 <= scan.stats[name]["collector_runs"] <= h.attempts, (scan.stats[name], h.attempts)
         return
     assert h.readiness == Readiness.UNKNOWN and h.readiness_reason
     assert h.error and "\n" not in h.error and CREDS.password not in h.error
