@@ -85,3 +85,50 @@ async def test_canary_password_appears_nowhere(tmp_path):
     leaks = {str(p.relative_to(tmp_path)): found for p in files if (found := _leaks(p.read_bytes()))}
     leaks.update({stream: found for stream, data in (("stdout", stdout), ("stderr", stderr)) if (found := _leaks(data))})
     assert not leaks, f"the canary password leaked: {leaks}"
+
+
+async def test_canary_from_every_password_source_appears_nowhere(tmp_path):
+    """Issue 14 item 6: the password given literally in the inventory, through indirection to an env
+    lookup, by --password-env and by a vaulted host_vars file never reaches a file the run writes,
+    stdout or stderr. (--ask-pass reads the terminal and is not driven here.)"""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    vault_cli = shutil.which("ansible-vault") or str(Path(sys.executable).with_name("ansible-vault"))
+    specs = [spec(f"src-{n}", "winrm", auth="basic", credentials=GOOD) for n in ("literal", "indirect", "pwenv", "vault")]
+    reports = tmp_path / "reports"
+    async with Fleet(specs, first_address=first_address(), ports=Ports.ephemeral()) as fleet:
+        inventory = fleet.write_inventory(tmp_path / "inventory.yml", CANARY_ENV)
+        doc = yaml.safe_load(inventory.read_text())
+        hosts = doc["all"]["children"]["windows_winrm"]["hosts"]
+        for name in hosts:
+            hosts[name].pop("ansible_password", None)
+        hosts["src-literal"]["ansible_password"] = CANARY
+        hosts["src-indirect"].update(ansible_password="{{ admin_pw }}", admin_pw=f"{{{{ lookup('env', '{CANARY_ENV}') }}}}")
+        inventory.write_text(yaml.safe_dump(doc, sort_keys=False))
+        pw_file = tmp_path / "vault-pass.txt"
+        pw_file.write_text("vault-secret-1\n")
+        vaulted = subprocess.run([vault_cli, "encrypt_string", "--vault-password-file", str(pw_file), CANARY,
+                                  "--name", "ansible_password"], capture_output=True, text=True, check=True).stdout  # fmt: skip
+        (tmp_path / "host_vars").mkdir()
+        (tmp_path / "host_vars" / "src-vault.yml").write_text(vaulted)
+        env = {**os.environ, CANARY_ENV: CANARY}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "umcheck.cli", "scan", "-i", str(inventory), "-v", "--format", "all",
+            "-o", str(reports), "--timeout", "60", "--password-env", CANARY_ENV,
+            "--vault-password-file", str(pw_file),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=tmp_path)  # fmt: skip
+        try:
+            stdout, stderr = await asyncio.wait_for(proc.communicate(), 180)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    run_dir = next(p for p in reports.iterdir() if p.is_dir())
+    result = {h["name"]: h["status"] for h in json.loads((run_dir / "report.json").read_text())["hosts"]}
+    assert result == dict.fromkeys(result, "ok") and len(result) == 4, (result, stderr.decode()[-2000:])
+    files = [p for p in reports.rglob("*") if p.is_file()]
+    leaks = {str(p.relative_to(tmp_path)): found for p in files if (found := _leaks(p.read_bytes()))}
+    leaks.update({stream: found for stream, data in (("stdout", stdout), ("stderr", stderr)) if (found := _leaks(data))})
+    assert not leaks, f"the canary password leaked: {leaks}"
