@@ -318,6 +318,7 @@ def test_successor_healthy_root_is_collected_and_graded_migrated(peers, himds, t
     root = copy_root("successor_healthy", tmp_path)
     status = root / f"var/lib/waagent/{PATCH_EXT}-1.6.48/status"
     os.utime(status / "11.status", (time.time() - 3600, time.time() - 3600))  # the older run's Error
+    os.utime(status / "12.status")  # now: both set, whatever mtimes the checkout gave them
     doc, facts, _, raw = collect(root, peers, v2_params(peers, himds.address))
     assert doc["facts_version"] == 2 and facts.facts_version == 2
     assert doc["collector"]["errors"] == [] and facts.missing == {}
@@ -402,6 +403,7 @@ def test_the_newest_status_file_wins_by_mtime(peers, himds, tmp_path) -> None:
     root = copy_root("successor_healthy", tmp_path)
     status = root / f"var/lib/waagent/{PATCH_EXT}-1.6.48/status"
     os.utime(status / "12.status", (time.time() - 3600, time.time() - 3600))  # 11.status is now the newest
+    os.utime(status / "11.status")
     _, facts, _, _ = collect(root, peers, v2_params(peers, himds.address))
     patch = facts.section("extensions").named(PATCH_EXT)[0]
     assert (patch.status, patch.message) == ("error", "an older sequence: not the newest file")
