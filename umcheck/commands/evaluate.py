@@ -17,6 +17,7 @@ from umcheck.commands.options import add_pack_option
 from umcheck.endpoints import CLOUDS
 from umcheck.errors import UsageError
 from umcheck.evaluation import evaluate_output
+from umcheck.packs import is_successor
 from umcheck.reports.escape import one_line, printable
 from umcheck.results import HostResult, HostStatus, Readiness
 from umcheck.rules.base import RuleContext
@@ -71,7 +72,7 @@ def render_host(result: HostResult) -> str:
     if result.status != HostStatus.OK:
         lines.append(f"   {result.status}: {one_line(result.error)}")
         return "\n".join(lines)
-    if any(o.RuleId.startswith("SR.") for o in result.outcomes):
+    if any(is_successor(o.RuleId) for o in result.outcomes):
         why = one_line(result.migration_reason)
         lines.append(f"   migration: {result.migration}" + (f" — {why}" if why else ""))
     rows = [[one_line(x) for x in (o.RuleId, o.CheckResult, o.CheckResultMessageId)] for o in result.outcomes]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from umcheck.crosscheck.explained import NO_ROW, explain
 from umcheck.crosscheck.values import CrossCheck, Disagreement
+from umcheck.packs import is_successor
 from umcheck.reports.escape import one_line
 from umcheck.results import HostResult, HostStatus
 
@@ -12,7 +13,7 @@ def _ids(host: HostResult) -> dict[str, str]:
     """Rule -> message id for the rules evaluated in this run (carried results are not compared)."""
     # The official scripts know only the legacy rules: the successor pack is not compared.
     return {o.RuleId: o.CheckResultMessageId or f"{o.RuleId}.{o.CheckResult}" for o in host.outcomes
-            if o.carried is None and not o.RuleId.startswith("SR.")}  # fmt: skip
+            if o.carried is None and not is_successor(o.RuleId)}  # fmt: skip
 
 
 def compare(script: str, umcheck: HostResult, official: HostResult, selected: set[str] | None = None) -> CrossCheck:

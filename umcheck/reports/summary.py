@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from umcheck.packs import is_successor
 from umcheck.results import (
     CheckResult,
     FleetResult,
@@ -148,7 +149,7 @@ def _rule_groups(hosts: list[HostResult]) -> tuple[RuleGroup, ...]:
             continue
         seen: set[str] = set()
         for o in host.outcomes:
-            if o.CheckResult != CheckResult.FAILED or o.RuleId in seen or o.RuleId.startswith("SR."):
+            if o.CheckResult != CheckResult.FAILED or o.RuleId in seen or is_successor(o.RuleId):
                 continue  # successor failures are ranked in the Migration section (reports/migration.py)
             seen.add(o.RuleId)
             by_rule.setdefault(o.RuleId, []).append((host.name, o))
@@ -193,7 +194,7 @@ def summarize(fleet: FleetResult) -> FleetSummary:
         )
     )
     warnings = sum(1 for h in fleet.hosts for o in h.outcomes
-                   if o.CheckResult == CheckResult.WARNING and not o.RuleId.startswith("SR."))  # fmt: skip
+                   if o.CheckResult == CheckResult.WARNING and not is_successor(o.RuleId))  # fmt: skip
     ages = [o.carried.age_seconds for h in fleet.hosts for o in h.outcomes if o.carried is not None]
     return FleetSummary(
         run_id=fleet.run_id,

@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Iterable
 
 from umcheck.facts import Facts
+from umcheck.packs import is_successor
 from umcheck.packs.successor.rules import SUCCESSOR_RULES
 from umcheck.results import RuleOutcome
 from umcheck.rules.base import RuleContext, RuleSpec, evaluate
@@ -21,7 +22,7 @@ PACK_PREFIX = "pack:"
 
 
 def pack_of(rule_id: str) -> str:
-    return "successor" if rule_id.startswith("SR.") else "legacy"
+    return "successor" if is_successor(rule_id) else "legacy"
 
 
 def pack_selectors(pack: str) -> tuple[str, ...]:

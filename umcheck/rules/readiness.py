@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from umcheck.packs import is_successor
 from umcheck.results import CheckResult, Readiness, RuleOutcome
 
 # Message ids (exact, or RuleId prefixes ending with ".") that mean "never onboarded".
@@ -95,8 +96,8 @@ def readiness(outcomes: Iterable[RuleOutcome], missing: Iterable[str] = ()) -> R
     given while anything is missing or a key rule could not be evaluated.
     """
     # The successor pack has its own grade (umcheck/packs/successor/migration.py).
-    outcomes = [o for o in outcomes if not o.RuleId.startswith("SR.")]
-    missing = [r for r in missing if not r.startswith("SR.")]
+    outcomes = [o for o in outcomes if not is_successor(o.RuleId)]
+    missing = [r for r in missing if not is_successor(r)]
     if not outcomes:
         return ReadinessVerdict(Readiness.UNKNOWN, "no rule was evaluated")
     not_onboarded = [o for o in outcomes if _not_configured(o)]

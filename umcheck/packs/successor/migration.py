@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from umcheck.packs import is_successor
 from umcheck.results import CheckResult, HostResult, RuleOutcome
 
 MIGRATED, READY, BLOCKED, NOT_APPLICABLE, UNKNOWN = "Migrated", "Ready to migrate", "Blocked", "Not applicable", "Unknown"
@@ -41,7 +42,7 @@ def _key(o: RuleOutcome) -> str:
 def migration(outcomes: Iterable[RuleOutcome], *, wanted: bool = True) -> MigrationVerdict:
     if not wanted:
         return MigrationVerdict(NOT_APPLICABLE, "the inventory says this host is not migrating (umcheck_migration)")
-    sr = [o for o in outcomes if o.RuleId.startswith("SR.")]
+    sr = [o for o in outcomes if is_successor(o.RuleId)]
     if not sr:
         return MigrationVerdict(UNKNOWN, "no successor rule was evaluated (facts v1, or --pack legacy)")
     if all(o.CheckResult == CheckResult.NOT_EVALUATED for o in sr):
