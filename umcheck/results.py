@@ -117,6 +117,7 @@ class HostResult:
     migration: str = "Unknown"
     migration_reason: str | None = None
     migration_blockers: list[str] = field(default_factory=list)
+    worker: str | None = None  # the process or Celery worker that scanned it (umcheck.dispatch); None: this one
 
     @property
     def carried_rules(self) -> list[RuleOutcome]:

@@ -260,6 +260,26 @@ class Runner:
             return replace(result, attempts=attempt, elapsed_ms=elapsed)
 
     # -- the run -------------------------------------------------------------------------
+    async def execute(self, todo: list[HostTarget]) -> list[HostResult]:
+        """Scan ``todo`` in this process: one result per target, in order, each emitted as it ends.
+
+        The seam for fan-out beyond one process (``umcheck.dispatch``): a dispatcher overrides
+        this (and ``cancel``) and keeps everything else — header, skipped hosts, the FleetResult.
+        """
+        sem = asyncio.Semaphore(max(1, self.options.forks))
+        self._tasks = [asyncio.ensure_future(self._host(t, sem)) for t in todo]
+        if self._cancelled:
+            self.cancel()
+        results = await asyncio.gather(*self._tasks, return_exceptions=True)
+        out = []
+        for target, result in zip(todo, results, strict=True):
+            if isinstance(result, BaseException):  # cancelled before _host could record it
+                result = self._failure(HostResult(name=target.name), HostStatus.CANCELLED, "run interrupted",
+                                       "cancelled", target)  # fmt: skip
+                self._emit("host_finished", result)
+            out.append(result)
+        return out
+
     async def run(
         self,
         targets: list[HostTarget],
@@ -282,16 +302,7 @@ class Runner:
                 done[name] = HostResult(name=name, status=HostStatus.SKIPPED, readiness=Readiness.UNKNOWN,
                                         readiness_reason=reason, error=reason, error_kind="skipped")  # fmt: skip
                 self._emit("host_finished", done[name])
-        sem = asyncio.Semaphore(max(1, self.options.forks))
-        self._tasks = [asyncio.ensure_future(self._host(t, sem)) for t in todo]
-        if self._cancelled:
-            self.cancel()
-        results = await asyncio.gather(*self._tasks, return_exceptions=True)
-        for target, result in zip(todo, results, strict=True):
-            if isinstance(result, BaseException):  # cancelled before _host could record it
-                result = self._failure(HostResult(name=target.name), HostStatus.CANCELLED, "run interrupted",
-                                       "cancelled", target)  # fmt: skip
-                self._emit("host_finished", result)
+        for target, result in zip(todo, await self.execute(todo), strict=True):
             done[target.name] = result
         order = header["plan_hosts"]
         hosts = [done[n] for n in order if n in done] + [r for n, r in done.items() if n not in set(order)]

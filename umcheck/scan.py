@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from umcheck.dispatch import Dispatch, make_runner
 from umcheck.errors import EnvironmentProblem, UsageError
 from umcheck.events import EventSink, JournalSink
 from umcheck.inventory import Inventory, load_inventory
@@ -27,7 +28,7 @@ from umcheck.progress import make_progress
 from umcheck.reports.atomic import Modes, check_writable, remove_leftovers
 from umcheck.results import FleetResult, HostStatus
 from umcheck.rules.catalog import GROUPS, select_rules
-from umcheck.runner import Runner, new_run_id
+from umcheck.runner import new_run_id
 from umcheck.state.scope import scope_for
 from umcheck.transports import make_transport
 from umcheck.transports.pool import configure as configure_pool
@@ -66,6 +67,7 @@ class ScanRequest:
     official: tuple[tuple[str, str], ...] = ()
     cross_check: tuple[tuple[str, str], ...] = ()  # run the official script too and compare (--cross-check)
     group_readable: bool = False  # run folders 0750 and files 0640 instead of 0700/0600
+    dispatch: Dispatch = field(default_factory=Dispatch)  # --workers / --dispatch (umcheck.dispatch)
 
     @property
     def db_path(self) -> Path:
@@ -312,7 +314,8 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
     journal = Journal(run_dir / JOURNAL_NAME, req.modes)
     sinks: list[EventSink] = [JournalSink(journal, resumed=bool(req.resume)), make_progress(req.verbosity)]
     earlier = _earlier_cells(req, [t.name for t in targets], header["run_id"]) if selectors else {}
-    runner = Runner(options, lambda s: make_transport(s, shared), sinks + list(extra_sinks or []), earlier)
+    runner = make_runner(req.dispatch, options, lambda s: make_transport(s, shared), sinks + list(extra_sinks or []),
+                         earlier, hosts=len(targets), context={"inventory": inventory, "request": req})  # fmt: skip
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(_quiet_cancellations)  # kept: those futures are collected after the run too
     for sig in (signal.SIGINT, signal.SIGTERM):

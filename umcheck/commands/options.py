@@ -129,3 +129,29 @@ def add_pack_option(p: argparse.ArgumentParser) -> None:
         help="rule pack: legacy (Update Management troubleshooter), successor (Update Manager, Arc, "
         "extension worker) or all (default: both, graded side by side)",
     )
+
+
+def add_dispatch_options(p: argparse.ArgumentParser) -> None:
+    """``--workers`` and ``--dispatch``: how a scan fans out beyond one process (docs/scaling.md)."""
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes on this machine (default: the usable cores, one process for "
+                        "small fleets; 1 = everything in this process)")  # fmt: skip
+    p.add_argument("--dispatch", metavar="BROKER_URL",
+                   help="send the hosts to 'umcheck worker' processes through this broker "
+                        "(redis://HOST:PORT/DB or rediss://...), each segment to its own queue")  # fmt: skip
+
+
+def dispatch_from(args: argparse.Namespace):
+    """The Dispatch the options ask for; a bad value is a usage error."""
+    from umcheck.dispatch import Dispatch
+    from umcheck.errors import UsageError
+
+    workers = getattr(args, "workers", None)
+    broker = getattr(args, "dispatch", None)
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers {workers}: give 1 or more")
+    if broker is not None and not broker.startswith(("redis://", "rediss://")):
+        raise UsageError(f"--dispatch {broker!r}: give a Redis URL, redis://HOST:PORT/DB or rediss://HOST:PORT/DB")
+    if broker and workers is not None:
+        raise UsageError("--workers and --dispatch: choose one (with --dispatch, 'umcheck worker' runs the hosts)")
+    return Dispatch(workers=workers, broker=broker)

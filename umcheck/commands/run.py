@@ -13,6 +13,7 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
+from umcheck.commands.options import add_dispatch_options, dispatch_from
 from umcheck.commands.scan import add_group_readable, list_hosts, print_outcome
 from umcheck.commands.settings import add_common, resolve
 from umcheck.plan import Timeouts
@@ -25,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run a playbook of plays (e.g. playbooks/nightly.yml)")
     p.add_argument("playbook", type=Path)
     add_common(p)
+    add_dispatch_options(p)
     add_group_readable(p)
     p.set_defaults(func=run)
 
@@ -76,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         defaults=common.defaults,
         verbosity=common.verbosity,
         group_readable=args.group_readable,
+        dispatch=dispatch_from(args),
     )
     if args.list_hosts:
         print(f"\nplaybook: {args.playbook}")

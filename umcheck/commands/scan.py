@@ -7,7 +7,7 @@ import asyncio
 import sys
 
 from umcheck.commands.evaluate import selectors_from
-from umcheck.commands.options import add_pack_option
+from umcheck.commands.options import add_dispatch_options, add_pack_option, dispatch_from
 from umcheck.commands.settings import add_common, resolve
 from umcheck.errors import UsageError
 from umcheck.reports.escape import one_line
@@ -66,6 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run Microsoft's own troubleshooter too, through the same connection, and report per rule "
         "where it disagrees with umcheck (official-windows=PATH, official-linux=PATH; docs/cross-check.md)",
     )
+    add_dispatch_options(p)
     add_group_readable(p)
     p.set_defaults(func=run)
 
@@ -128,6 +129,7 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
         official=parse_scripts(args.script),
         cross_check=_cross_check(args),
         group_readable=args.group_readable,
+        dispatch=dispatch_from(args),
     )
 
 
