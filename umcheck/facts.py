@@ -199,6 +199,9 @@ class WindowsUpdatePolicy:
     no_auto_update: int | None = None
     always_auto_reboot: int | None = None  # AlwaysAutoRebootAtScheduledTime
     always_auto_reboot_minutes: int | None = None  # AlwaysAutoRebootAtScheduledTimeMinutes
+    # facts v2 (successor pack): WindowsUpdate\Services\7971f918-…\RegisteredWithAU — 0 when absent,
+    # None when not collected (an older collector): Microsoft Update opted in or not.
+    microsoft_update: int | None = None
 
 
 @dataclass(frozen=True)

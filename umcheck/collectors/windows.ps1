@@ -352,6 +352,8 @@ Invoke-UmcSection 'windows_update' {
         no_auto_update = ConvertTo-UmcInt (Get-UmcRegValue $au 'NoAutoUpdate')
         always_auto_reboot = ConvertTo-UmcInt (Get-UmcRegValue $au 'AlwaysAutoRebootAtScheduledTime')
         always_auto_reboot_minutes = ConvertTo-UmcInt (Get-UmcRegValue $au 'AlwaysAutoRebootAtScheduledTimeMinutes')
+        # Microsoft Update opt-in (configure-wu-agent; successor-readiness.md s.4.2): 0 when absent.
+        microsoft_update = [int](0 + (ConvertTo-UmcInt (Get-UmcRegValue 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Services\7971f918-a847-4430-9279-4a52d1efe18d' 'RegisteredWithAU')))
     }
 }
 
@@ -702,8 +704,26 @@ Invoke-UmcSection 'hrw2' {
         }
         if ($jrds) { break }
     }
+    # Job failures the troubleshooting page names (successor-readiness.md s.3.4): Win32 exit codes
+    # 4294967295 (auth/size) and 2148734720 (custom run-as user lacks folder rights), last 7 days.
+    $jobErrors = $null; $jobNewest = $null
+    if (Test-UmcLog 'Microsoft-SMA/Operational') {
+        $jobErrors = @{}
+        $since = (Get-Date).AddHours(-168)
+        foreach ($e in (Get-UmcEvents @{ LogName = 'Microsoft-SMA/Operational'; StartTime = $since } 2000)) {
+            $text = [string]$e.Message
+            foreach ($code in @('4294967295', '2148734720')) {
+                if ($text.Contains('Win32 Process Exited with code [' + $code + ']')) {
+                    $jobErrors[$code] = 1 + [int]$jobErrors[$code]
+                    if ($null -eq $jobNewest) { $jobNewest = $e.TimeCreated.ToUniversalTime().ToString('o') }
+                }
+            }
+        }
+    }
     @{
         service = Get-UmcSvcState 'HybridWorkerService'
+        job_errors = $jobErrors
+        job_errors_newest = $jobNewest
         user_present = $null
         v2_key_present = Test-Path -LiteralPath $v2
         azure_key_present = Test-Path -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Azure\HybridWorker'

@@ -92,7 +92,7 @@ def _healthy_windows(m: Machine, now: str) -> dict[str, Any]:
                 {"sid": "S-1-1-0", "name": "Everyone", "rights": 1180063, "allow": True, "inherited": False},
             ],
         },  # fmt: skip
-        "windows_update": {},
+        "windows_update": {"microsoft_update": 1},
         "proxy": {},
         # facts v2: today's healthy worker is an Azure VM on the legacy stack, not yet on the successor one.
         "arc": {"installed": False},
@@ -248,7 +248,7 @@ def _hrw2_healthy(doc: dict[str, Any], m: Machine) -> None:
     doc["extensions"]["items"].append(_ext(HRW_EXTENSION[m.os], "1.1.13", settings_url=m.account_url))
     if m.os == "windows":
         doc["hrw2"] = {"service": _svc("windows", "HybridWorkerService"), "v2_key_present": True, "azure_key_present": True,
-                       "jrds_uri": m.jrds_uri}  # fmt: skip
+                       "jrds_uri": m.jrds_uri, "job_errors": {}}  # fmt: skip
     else:
         doc["hrw2"] = {"service": _svc("linux", "hwd"), "user_present": True}
 

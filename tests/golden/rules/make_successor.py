@@ -58,6 +58,8 @@ SOURCES: dict[str, tuple[list[str], str, int]] = {
     "SR.Aum.WsusConfig": ([AUM_WU], "D", 24),
     "SR.Aum.AutoUpdatePolicy": ([AUM_WU, f"{LEARN}/automation/update-management/configure-wuagent"], "D/C", 25),
     "SR.Aum.AutoReboot": ([AUM_WU], "C", 26),
+    "SR.Aum.MicrosoftUpdate": ([AUM_WU], "C/D", 27),
+    "SR.Hrw2.JobErrors": ([HRW_TS], "D (window I)", 21),
     "SR.Aum.LinuxPrereqs": ([f"{LEARN}/update-manager/prerequisites"], "D", 29),
     "SR.Aum.LinuxAutoUpdates": (["https://github.com/Azure/LinuxPatchExtension"], "C", 31),
     "SR.Arc.OsSupported": ([f"{ARC}/prerequisites", f"{ARC}/agent-release-notes"], "D", 6),
@@ -134,12 +136,12 @@ def migrated(os_family: str) -> dict[str, Any]:
             "powershell": {"engine_version": "5.1.17763.1"},
             "dotnet": {"release": 528049},
             "hrw2": {"service": running("windows", "HybridWorkerService"), "v2_key_present": True, "azure_key_present": True,
-                     "jrds_uri": f"https://{ACCOUNT}.jrds.we.azure-automation.net"},
+                     "jrds_uri": f"https://{ACCOUNT}.jrds.we.azure-automation.net", "job_errors": {}},
             "services": {"health_service": {"present": False}, "wuauserv": {"present": True, "status": "Running",
                                                                            "start_type": "Manual"}},
             "workspaces": {"configured": [], "with_updates": [], "operations_log_present": False},
             "hrw": {"key_present": False, "registrations": []},
-            "windows_update": {},
+            "windows_update": {"microsoft_update": 1},
             "proxy": {},
         })  # fmt: skip
     else:
@@ -488,6 +490,17 @@ def hosting_cases() -> None:
          edit=setter("hrw2.user_present", False))
     case(r, BOTH, "na-no-extension", "No worker extension.", na("not installed"), edit=drop_ext("hrw"))
 
+    r = "SR.Hrw2.JobErrors"
+    case(r, "windows", "passed-none", "Microsoft-SMA/Operational read, no documented job failure in 7 days.",
+         passed(exit_codes={}))
+    case(r, "windows", "warning-custom-user-rights", "Win32 Process Exited with code [2148734720] twice: the custom "
+         "run-as user lacks folder rights (troubleshooting table).", warning("JobErrors", exit_codes={"2148734720": 2}),
+         edit=edits(setter("hrw2.job_errors", {"2148734720": 2, "4294967295": 0}),
+                    setter("hrw2.job_errors_newest", HEARTBEAT)))
+    case(r, "windows", "not-evaluated-log-not-read", "No Microsoft-SMA/Operational log read: not evaluated, not passed.",
+         not_evaluated("NotCollected"), edit=setter("hrw2.job_errors", None))
+    case(r, "windows", "na-no-extension", "No worker extension.", na("not installed"), edit=drop_ext("hrw"))
+
     r = "SR.Hrw2.Registration"
     case(r, "windows", "passed-keys-and-extension", "Registry keys and extension agree.", passed())
     case(r, "windows", "warning-stale-keys", "HybridRunbookWorkerV2 keys without the extension: a stale registration.",
@@ -541,6 +554,15 @@ def update_cases() -> None:
     case(r, "windows", "passed-unset", "No forced reboot policy.", passed())
     case(r, "windows", "warning-set", "AlwaysAutoRebootAtScheduledTime 1.", warning("AutoReboot"),
          edit=setter("windows_update", {"always_auto_reboot": 1, "always_auto_reboot_minutes": 15}))
+
+    r = "SR.Aum.MicrosoftUpdate"
+    case(r, "windows", "passed-registered", "RegisteredWithAU 1 under the Microsoft Update service key.",
+         passed(RegisteredWithAU=1))
+    case(r, "windows", "warning-os-only", "No Microsoft Update registration (the collector reports 0 when absent): "
+         "Windows updates only.", warning("OsOnly", RegisteredWithAU=0), edit=setter("windows_update.microsoft_update", 0))
+    case(r, "windows", "not-evaluated-older-collector", "A facts document without the field (an older collector) is "
+         "never read as 'not registered'.", not_evaluated("NotCollected"),
+         edit=lambda d, o: d["windows_update"].pop("microsoft_update"))
 
     r = "SR.Aum.LinuxPrereqs"
     case(r, "linux", "passed", "python3 and apt.", passed())

@@ -91,6 +91,10 @@ class Hrw2:
     v2_key_present: bool | None = None  # Windows: HKLM\SOFTWARE\Microsoft\HybridRunbookWorkerV2
     azure_key_present: bool | None = None  # Windows: HKLM\SOFTWARE\Microsoft\Azure\HybridWorker
     jrds_uri: str | None = None  # JobRuntimeDataServiceUri under ...V2 (value name [C-partial])
+    # Windows: Microsoft-SMA/Operational events of the last JOB_ERROR_DAYS days whose message carries
+    # "Win32 Process Exited with code [<code>]" — code -> count; None: not read (older collector, Linux).
+    job_errors: dict[str, int] | None = None
+    job_errors_newest: str | None = None  # ISO 8601 time of the newest such event
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,30 @@ def check_hrw_registration(facts: Facts, ctx: RuleContext) -> Verdict:
     return Verdict(CheckResult.PASSED, "The extension-based worker is registered.", evidence=ev)
 
 
+# 21 SR.Hrw2.JobErrors (Windows) -------------------------------------------------------------------------------
+JOB_ERROR_DAYS = 7  # the collector's window; the troubleshooting page gives none (successor-readiness.md: I)
+JOB_ERROR_CAUSES = {
+    "4294967295": "runbook authentication, firewall to *.azure-automation.net or machine size",
+    "2148734720": "the custom run-as user lacks direct rights on the Arc Tokens folder and the plugin folder",
+}
+
+
+def check_hrw_job_errors(facts: Facts, ctx: RuleContext) -> Verdict:
+    if hrw_extension(facts) is None:
+        return not_applicable("the extension-based worker is not installed")
+    hrw = facts.section("hrw2")
+    if hrw.job_errors is None:
+        return Verdict(CheckResult.NOT_EVALUATED, "The Microsoft-SMA/Operational log was not read (no such log, or a "
+                       "collector older than this rule).", reason="NotCollected", evidence={})  # fmt: skip
+    found = {code: n for code, n in sorted(hrw.job_errors.items()) if n}
+    ev = {"days": JOB_ERROR_DAYS, "exit_codes": found, "newest": hrw.job_errors_newest}
+    if found:
+        causes = "; ".join(f"[{c}] x{n}: {JOB_ERROR_CAUSES.get(c, 'see the troubleshooting page')}" for c, n in found.items())
+        return Verdict(CheckResult.WARNING, f"Runbook jobs failed on this worker in the last {JOB_ERROR_DAYS} days "
+                       f"({causes}).", reason="JobErrors", evidence=ev)  # fmt: skip
+    return Verdict(CheckResult.PASSED, f"No documented job failure in the last {JOB_ERROR_DAYS} days.", evidence=ev)
+
+
 BOTH = ("windows", "linux")
 HOSTING_RULES = [
     *successor_rule("SR.AzVm.GuestAgent", BOTH, AZURE_VM, "Azure guest agent",
@@ -147,4 +171,8 @@ HOSTING_RULES = [
     *successor_rule("SR.Hrw2.Registration", ("windows",), HRW2, "Worker registration keys",
                     "Registry keys and extension agree: no stale keys, no unregistered extension.",
                     check_hrw_registration, ("Passed", "PassedWithWarning", "Failed", "NotApplicable"), ("extensions", "hrw2")),
+    *successor_rule("SR.Hrw2.JobErrors", ("windows",), HRW2, "Worker job failures",
+                    "Microsoft-SMA/Operational: the Win32 exit codes the troubleshooting page names, last 7 days.",
+                    check_hrw_job_errors, ("Passed", "PassedWithWarning", "NotEvaluated", "NotApplicable"),
+                    ("extensions", "hrw2")),
 ]  # fmt: skip

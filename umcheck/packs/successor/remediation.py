@@ -77,6 +77,12 @@ SUCCESSOR_REMEDIATION: dict[str, Remediation] = {
         "Remove stale worker keys, then reinstall the extension.",
         ["Remove-Item HKLM:\\Software\\Microsoft\\Azure\\HybridWorker -Recurse",
          "Remove-Item HKLM:\\Software\\Microsoft\\HybridRunbookWorkerV2 -Recurse"], "Re-run umcheck.", [_HRW_TS]),
+    "SR.Hrw2.JobErrors": _r(
+        "For [2148734720] grant the run-as user Read on the Arc Tokens folder and Read & Execute on the plugin folder "
+        "(again after every Arc agent update); for [4294967295] check runbook authentication, the firewall and the size.",
+        ["icacls C:\\ProgramData\\AzureConnectedMachineAgent\\Tokens /grant '<domain\\user>:(R)'",
+         "Get-WinEvent -LogName Microsoft-SMA/Operational -MaxEvents 50 | Where-Object Message -like '*Win32 Process Exited*'"],
+        "New jobs on this worker complete; no new events.", [_HRW_TS]),
     "SR.Aum.PatchExtensions": _r(
         "Trigger 'Check for updates' for the machine in Update Manager and read the extension's log if it fails.",
         ["Get-Content C:\\WindowsAzure\\Logs\\Plugins\\Microsoft.CPlat.Core.WindowsPatchExtension\\*\\WindowsUpdateExtension.log -Tail 50"],
@@ -88,6 +94,11 @@ SUCCESSOR_REMEDIATION: dict[str, Remediation] = {
     "SR.Aum.AutoUpdatePolicy": _r("Set Automatic Updates to pre-download only (AUOptions 3) or disable them.", [],
                                   "Re-run umcheck.", [_AUM_WU], "text"),
     "SR.Aum.AutoReboot": _r("Remove the AlwaysAutoRebootAtScheduledTime policy.", [], "Re-run umcheck.", [_AUM_WU], "text"),
+    "SR.Aum.MicrosoftUpdate": _r(
+        "Opt in to Microsoft Update (or set the GPO 'Install updates for other Microsoft products').",
+        ["(New-Object -ComObject Microsoft.Update.ServiceManager).AddService2('7971f918-a847-4430-9279-4a52d1efe18d', 7, '')"],
+        "(New-Object -ComObject Microsoft.Update.ServiceManager).Services | Where-Object IsDefaultAUService | "
+        "Select-Object Name  # Microsoft Update", [_AUM_WU]),
     "SR.Aum.LinuxPrereqs": _r("Install python3 and the distribution's package manager tooling.",
                               ["sudo apt-get install -y python3  # or yum/zypper"], "python3 --version",
                               [f"{_L}/update-manager/prerequisites"], "sh"),

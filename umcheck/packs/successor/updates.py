@@ -87,6 +87,23 @@ def check_auto_reboot(facts: Facts, ctx: RuleContext) -> Verdict:
     return Verdict(CheckResult.PASSED, "No policy forces automatic reboots.", evidence=ev)
 
 
+# 27 SR.Aum.MicrosoftUpdate (Windows) ------------------------------------------------------------------------
+MICROSOFT_UPDATE = "7971f918-a847-4430-9279-4a52d1efe18d"
+
+
+def check_microsoft_update(facts: Facts, ctx: RuleContext) -> Verdict:
+    wu = facts.section("windows_update")
+    if wu.microsoft_update is None:
+        return Verdict(CheckResult.NOT_EVALUATED, "Microsoft Update registration not collected (a collector older "
+                       "than this rule).", reason="NotCollected", evidence={})  # fmt: skip
+    ev = {"RegisteredWithAU": wu.microsoft_update, "service": MICROSOFT_UPDATE}
+    if wu.microsoft_update != 1:
+        return Verdict(CheckResult.WARNING, "Microsoft Update is not registered with Automatic Updates: Update Manager "
+                       "patches Windows only, not other Microsoft products.", reason="OsOnly", evidence=ev)  # fmt: skip
+    return Verdict(CheckResult.PASSED, "Microsoft Update is registered: other Microsoft products are patched too.",
+                   evidence=ev)  # fmt: skip
+
+
 # 31 SR.Aum.LinuxAutoUpdates ---------------------------------------------------------------------------------
 def check_linux_auto_updates(facts: Facts, ctx: RuleContext) -> Verdict:
     lu = facts.section("linux_updates")
@@ -127,6 +144,9 @@ UPDATE_RULES = [
     *successor_rule("SR.Aum.AutoReboot", ("windows",), AUM, "Automatic reboot policy",
                     "A policy that reboots after updates overrides Update Manager's reboot setting.",
                     check_auto_reboot, ("Passed", "PassedWithWarning"), ("windows_update",)),
+    *successor_rule("SR.Aum.MicrosoftUpdate", ("windows",), AUM, "Microsoft Update opt-in",
+                    "Without Microsoft Update, Update Manager offers Windows updates only (no SQL Server, .NET, Office).",
+                    check_microsoft_update, ("Passed", "PassedWithWarning", "NotEvaluated"), ("windows_update",)),
     *successor_rule("SR.Aum.LinuxPrereqs", ("linux",), AUM, "Linux patch prerequisites",
                     "The Linux patch extension needs Python and a supported package manager.",
                     check_linux_prereqs, ("Passed", "Failed"), ("linux_updates",)),
