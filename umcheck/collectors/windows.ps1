@@ -666,8 +666,41 @@ Invoke-UmcSection 'arc' {
             $out.config = $config
         }
         $out.himds = Get-UmcHimdsProbe
+        $suites = Get-UmcCipherSuites
+        if ($null -ne $suites) { $out.tls_cipher_suites = $suites.names }
+        $out.service_logon = Get-UmcServiceLogonRight
     }
     $out
+}
+
+function Get-UmcCipherSuites {
+    # Enabled TLS cipher suites in order (Arc troubleshoot-networking): Get-TlsCipherSuite where it
+    # exists (Windows Server 2016+), else the Functions list, the GPO one winning over the local one.
+    if (Get-Command Get-TlsCipherSuite -ErrorAction SilentlyContinue) {
+        return @{ names = @(Get-TlsCipherSuite -ErrorAction SilentlyContinue | ForEach-Object { [string]$_.Name } | Select-Object -First 128) }
+    }
+    foreach ($key in @('HKLM:\SOFTWARE\Policies\Microsoft\Cryptography\Configuration\SSL\00010002',
+                       'HKLM:\SYSTEM\CurrentControlSet\Control\Cryptography\Configuration\Local\SSL\00010002')) {
+        $v = Get-UmcRegValue $key 'Functions'
+        if ($null -ne $v) {
+            return @{ names = @(([string]($v -join ',')).Split(',') | ForEach-Object { $_.Trim() } | Where-Object { $_ } | Select-Object -First 128) }
+        }
+    }
+    return $null
+}
+
+function Get-UmcServiceLogonRight {
+    # "Log on as a service" as Group Policy sets it: the winning (precedence 1) RSOP_UserPrivilegeRight
+    # row from the RSoP WMI data the Group Policy engine keeps. Read-only: no secedit export file.
+    # No row: the right is not defined by a GPO, and the local default applies.
+    try {
+        $rows = @(Get-CimInstance -Namespace 'root\rsop\computer' -ClassName 'RSOP_UserPrivilegeRight' -Filter "UserRight='SeServiceLogonRight' AND precedence=1" -ErrorAction Stop)
+    } catch {
+        return @{ gpo_defined = $null; holders = @(); error = (([string]$_.Exception.Message) -split "\r?\n")[0] }
+    }
+    $holders = New-Object System.Collections.ArrayList
+    foreach ($r in $rows) { foreach ($a in @($r.AccountList)) { if ($a) { [void]$holders.Add([string]$a) } } }
+    @{ gpo_defined = ($rows.Count -gt 0); holders = @($holders.ToArray()); error = $null }
 }
 
 Invoke-UmcSection 'azure_vm' {

@@ -231,6 +231,10 @@ def _arc_connected(doc: dict[str, Any], m: Machine) -> None:
         "services": [_svc(m.os, n) for n in ARC_SERVICES[m.os]],
         "himds": {"status": 401, "basic_realm": True},
     }  # fmt: skip
+    if m.os == "windows":
+        doc["arc"]["tls_cipher_suites"] = ["TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256",
+                                           "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"]
+        doc["arc"]["service_logon"] = {"gpo_defined": False, "holders": []}
 
 
 def _arc_service_down(index: int) -> Mutation:

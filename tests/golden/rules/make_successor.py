@@ -46,6 +46,9 @@ SOURCES: dict[str, tuple[list[str], str, int]] = {
     "SR.Arc.AgentVersion": ([f"{ARC}/agent-release-notes", f"{ARC}/agent-overview"], "D", 5),
     "SR.Arc.Proxy": ([f"{ARC}/manage-agent"], "D", 8),
     "SR.Arc.ExtensionPolicy": ([f"{ARC}/security-extensions"], "D (monitor-mode content U)", 9),
+    "SR.Arc.ServiceLogonRight": ([f"{ARC}/prerequisites", "https://learn.microsoft.com/previous-versions/windows/desktop/"
+                                  "policy/rsop-userprivilegeright"], "D", 10),
+    "SR.Arc.TlsCipherSuites": ([f"{ARC}/troubleshoot-networking"], "D (1.64 change U)", 11),
     "SR.Arc.NotOnAzureVm": ([f"{ARC}/plan-evaluate-on-azure-virtual-machine"], "D", 12),
     "SR.AzVm.GuestAgent": (["https://github.com/Azure/AzureUpdateManager (Troubleshooter, @32fc23c)"], "C", 13),
     "SR.Hrw2.ExtensionPresent": ([f"{LEARN}/automation/extension-based-hybrid-runbook-worker-install"], "D", 14),
@@ -122,6 +125,9 @@ def migrated(os_family: str) -> dict[str, Any]:
         "himds": {"status": 401, "basic_realm": True, "error": None},
         "msft_arc_test": False, "https_proxy_env": None,
     }  # fmt: skip
+    if os_family == "windows":
+        arc["tls_cipher_suites"] = ["TLS_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"]
+        arc["service_logon"] = {"gpo_defined": False, "holders": [], "error": None}
     exts = [extension(HRW_EXT[os_family], "1.1.13", "Success", settings_url=ACCOUNT_URL)]
     exts += [extension(n, "1.2.0", "Success") for n in PATCH_EXT[os_family]]
     doc: dict[str, Any] = {
@@ -441,6 +447,41 @@ def arc_cases() -> None:
          warning("Evaluation", MSFT_ARC_TEST=True), edit=edits(ON_AZURE, setter("arc.msft_arc_test", True)))
 
 
+def arc_host_cases() -> None:
+    r = "SR.Arc.ServiceLogonRight"
+    case(r, "windows", "passed-not-gpo-defined", "No winning RSoP row for SeServiceLogonRight: the local default applies.",
+         passed(gpo_defined=False))
+    case(r, "windows", "passed-all-services", "The GPO grants NT SERVICE\\ALL SERVICES.", passed(gpo_defined=True),
+         edit=setter("arc.service_logon", {"gpo_defined": True, "holders": ["BUILTIN\\Administrators", "NT SERVICE\\ALL SERVICES"]}))
+    case(r, "windows", "passed-himds-sid", "The GPO lists himds's service SID (as *SID).", passed(gpo_defined=True),
+         edit=setter("arc.service_logon", {"gpo_defined": True,
+                                          "holders": ["*S-1-5-80-4215458991-2034252225-2287069555-1155419622-2701885083"]}))
+    case(r, "windows", "failed-gpo-lacks-himds", "The GPO defines the right for a service account only.",
+         failed("HimdsMissing", gpo_defined=True),
+         edit=setter("arc.service_logon", {"gpo_defined": True, "holders": ["CONTOSO\\svc-sql"]}))
+    case(r, "windows", "not-evaluated-rsop-unreadable", "The RSoP namespace could not be read: not evaluated.",
+         not_evaluated("NotCollected"),
+         edit=setter("arc.service_logon", {"gpo_defined": None, "holders": [], "error": "Invalid namespace"}))
+    case(r, "windows", "na-no-agent", "No Arc agent.", na("not installed"), edit=NOT_INSTALLED)
+
+    r = "SR.Arc.TlsCipherSuites"
+    case(r, "windows", "passed-tls13", "A TLS 1.3 suite of the required pairs is enabled.", passed())
+    case(r, "windows", "failed-none-agent-1-60", "Agent 1.60 (enforcing) with only CBC suites enabled.",
+         failed("NoneEnabled", required_enabled=[]),
+         edit=edits(setter("arc.version", "1.60.03000.1"),
+                    setter("arc.tls_cipher_suites", ["TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"])))
+    case(r, "windows", "warning-none-agent-1-66", "Agent 1.66: 1.64 reverted the enforcement (unverified) - a warning, "
+         "not a failure on an unverified fact.", warning("NoneEnabled", required_enabled=[]), basis="U",
+         edit=setter("arc.tls_cipher_suites", ["TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"]))
+    case(r, "windows", "passed-agent-before-1-56", "Agent 1.50 predates the requirement.", passed(),
+         edit=edits(setter("arc.version", "1.50.02000.1"), setter("arc.tls_cipher_suites", [])))
+    case(r, "windows", "na-windows-2012", "Windows Server 2012 R2 is exempt.", na("2012"),
+         edit=setter("os", {"version": "6.3.9600", "caption": "Microsoft Windows Server 2012 R2 Standard"}))
+    case(r, "windows", "not-evaluated-not-read", "Suites not collected.", not_evaluated("NotCollected"),
+         edit=setter("arc.tls_cipher_suites", None))
+    case(r, "windows", "na-no-agent", "No Arc agent.", na("not installed"), edit=NOT_INSTALLED)
+
+
 def hosting_cases() -> None:
     r = "SR.AzVm.GuestAgent"
     case(r, BOTH, "passed-running", "Azure VM with its guest agent running.", passed(), base="azure")
@@ -668,7 +709,7 @@ def leftover_cases() -> None:
 def build_cases() -> dict[Path, dict[str, Any]]:
     """Every fixture path -> its JSON document (nothing written)."""
     CASES.clear()
-    for build in (arc_cases, hosting_cases, update_cases, platform_cases, leftover_cases):
+    for build in (arc_cases, arc_host_cases, hosting_cases, update_cases, platform_cases, leftover_cases):
         build()
     out: dict[Path, dict[str, Any]] = {}
     for c in CASES:

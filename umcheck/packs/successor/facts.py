@@ -35,6 +35,15 @@ class HimdsProbe:
 
 
 @dataclass(frozen=True)
+class LogonRight:
+    """Who holds "Log on as a service" by Group Policy: the winning RSoP rows (RSOP_UserPrivilegeRight)."""
+
+    gpo_defined: bool | None = None  # None: the RSoP data could not be read (see error)
+    holders: list[str] = field(default_factory=list)  # names or *SIDs, as the policy lists them
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class ArcAgent:
     """Azure Connected Machine agent: presence, ``azcmagent show -j`` / ``config list -j`` fields."""
 
@@ -51,6 +60,9 @@ class ArcAgent:
     himds: HimdsProbe | None = None
     msft_arc_test: bool = False  # machine env MSFT_ARC_TEST=true (evaluation on an Azure VM)
     https_proxy_env: str | None = None  # machine HTTPS_PROXY (credentials redacted)
+    # Windows, read when the agent is installed; None: not read (Linux, older collector, no agent).
+    tls_cipher_suites: list[str] | None = None  # enabled suites, in order (Get-TlsCipherSuite / SSL\00010002)
+    service_logon: LogonRight | None = None  # "Log on as a service" by GPO: NT SERVICE\himds needs it
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,16 @@ SUCCESSOR_REMEDIATION: dict[str, Remediation] = {
         "Remove stale worker keys, then reinstall the extension.",
         ["Remove-Item HKLM:\\Software\\Microsoft\\Azure\\HybridWorker -Recurse",
          "Remove-Item HKLM:\\Software\\Microsoft\\HybridRunbookWorkerV2 -Recurse"], "Re-run umcheck.", [_HRW_TS]),
+    "SR.Arc.ServiceLogonRight": _r(
+        "Add NT SERVICE\\himds (or NT SERVICE\\ALL SERVICES) to the GPO's 'Log on as a service' user right.",
+        ["gpresult /h gpresult.html  # find the GPO that sets 'Log on as a service', then edit it"],
+        "gpupdate /force; Start-Service himds; azcmagent show reports Connected.", [f"{_ARC}/prerequisites"]),
+    "SR.Arc.TlsCipherSuites": _r(
+        "Enable a TLS 1.3 or ECDHE-RSA AES-GCM cipher suite (or set them in the GPO 'SSL Cipher Suite Order').",
+        ["Enable-TlsCipherSuite -Name TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+         "Enable-TlsCipherSuite -Name TLS_AES_256_GCM_SHA384"],
+        "Get-TlsCipherSuite | Select-Object Name lists one of them; azcmagent check passes.",
+        [f"{_ARC}/troubleshoot-networking"]),
     "SR.Hrw2.JobErrors": _r(
         "For [2148734720] grant the run-as user Read on the Arc Tokens folder and Read & Execute on the plugin folder "
         "(again after every Arc agent update); for [4294967295] check runbook authentication, the firewall and the size.",
