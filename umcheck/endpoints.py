@@ -19,6 +19,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Cloud = Literal["public", "usgov", "china"]
+# How a probe is made. ``tcp``/``https``/``http`` are the legacy probes; the successor pack adds one
+# kind per purpose, each with its own method in the collectors (docs/facts.md "Probe"):
+# ``arc`` HTTPS GET through the Arc agent's own proxy, ``wu`` HTTPS GET through the WinHTTP proxy,
+# ``wireserver`` TCP connect (Azure VMs only), ``hrw2`` DNS + TLS (hosts derived on the host).
+ProbeKind = Literal["tcp", "https", "http", "arc", "wu", "wireserver", "hrw2"]
+PROBE_KINDS: tuple[str, ...] = ("tcp", "https", "http", "arc", "wu", "wireserver", "hrw2")
 CLOUDS: tuple[str, ...] = ("public", "usgov", "china")
 
 AUTOMATION_DOMAIN = {"public": "azure-automation.net", "usgov": "azure-automation.us", "china": "azure-automation.cn"}
@@ -96,10 +102,10 @@ def cloud_of(location: str | None, default: str = "public") -> str:
 class EndpointTemplate:
     """One endpoint to probe. ``{workspace}`` is filled in on the host, which knows its workspaces."""
 
-    name: str  # agentsvc, jrds, ods, oms, https, imds, internet
-    template: str  # host name, or URL for kind https/http
+    name: str  # agentsvc, jrds, ods, oms, https, imds, internet; successor: arc_*, wu_*, wireserver_*
+    template: str  # host name, or URL for kind https/http/arc/wu
     port: int = 443
-    kind: Literal["tcp", "https", "http"] = "tcp"
+    kind: ProbeKind = "tcp"
     source: str = "table"  # table | legacy-table | account-table | fixed
 
 
@@ -160,6 +166,7 @@ def plan_endpoints(cloud: str = "public", location: str | None = None, account_i
             + (" (set the account id to use the account-specific record)" if moniker else "")
             + ": only the JRDS URI recorded on each machine is probed"
         )
+    templates += successor_templates(cloud)
     return EndpointPlan(cloud, loc, moniker, unknown, templates, notes)
 
 
@@ -178,3 +185,80 @@ def official_windows_hosts(location: str | None, workspace: str) -> dict[str, st
         "oms": f"{workspace}.oms.opinsights.azure.{la}",
         "https": "https://eus2-jobruntimedata-prod-su1.azure-automation.net",
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Successor pack probes (successor-readiness.md §2.5, §4.3, §7 rules 7, 13, 28)
+
+
+@dataclass(frozen=True)
+class ArcEndpoint:
+    """One Arc endpoint umcheck probes: a concrete host for a documented (often wildcard) entry."""
+
+    name: str  # probe name, arc_<short>
+    host: str
+    required: bool  # False: only for connect/disconnect or install/upgrade, or the host is inferred
+    basis: str  # D documented, C Microsoft code, I inferred (never required)
+    why: str
+
+
+# network-requirements (D) lists wildcards; the concrete gbl.his / agentserviceapi hosts are the ones
+# Microsoft's own Arc troubleshooter probes (ArcRequiredEndpointsCheck, rules-reference.md §7: C).
+# Not probed: azgn*.servicebus.windows.net and *.blob.core.windows.net (no concrete host to test;
+# the blob entry also left the 2026 table, §8), and <region>.login.microsoft.com (region-specific).
+ARC_ENDPOINTS: dict[str, tuple[ArcEndpoint, ...]] = {
+    "public": (
+        ArcEndpoint("arc_login", "login.microsoftonline.com", True, "D", "Microsoft Entra ID tokens"),
+        ArcEndpoint("arc_pas", "pas.windows.net", True, "D", "Microsoft Entra ID (PAS)"),
+        ArcEndpoint("arc_his", "gbl.his.arc.azure.com", True, "C", "hybrid identity service (*.his.arc.azure.com)"),
+        ArcEndpoint("arc_gc", "agentserviceapi.guestconfiguration.azure.com", True, "C",
+                    "extension and guest configuration service (*.guestconfiguration.azure.com)"),
+        ArcEndpoint("arc_gns", "guestnotificationservice.azure.com", True, "D", "notification service"),
+        ArcEndpoint("arc_arm", "management.azure.com", False, "D", "Azure Resource Manager: connect/disconnect only"),
+        ArcEndpoint("arc_download", "download.microsoft.com", False, "D", "agent install and upgrade (Windows)"),
+        ArcEndpoint("arc_packages", "packages.microsoft.com", False, "D", "agent install and upgrade (Linux)"),
+    ),
+    "usgov": (
+        ArcEndpoint("arc_login", "login.microsoftonline.us", True, "D", "Microsoft Entra ID tokens"),
+        ArcEndpoint("arc_pas", "pasff.usgovcloudapi.net", True, "D", "Microsoft Entra ID (PAS)"),
+        ArcEndpoint("arc_his", "gbl.his.arc.azure.us", False, "I", "hybrid identity service (*.his.arc.azure.us)"),
+        ArcEndpoint("arc_gc", "agentserviceapi.guestconfiguration.azure.us", False, "I",
+                    "guest configuration service (*.guestconfiguration.azure.us)"),
+        ArcEndpoint("arc_arm", "management.usgovcloudapi.net", False, "D", "Azure Resource Manager: connect/disconnect only"),
+    ),
+    "china": (
+        ArcEndpoint("arc_login", "login.chinacloudapi.cn", True, "D", "Microsoft Entra ID tokens"),
+        ArcEndpoint("arc_pas", "pas.chinacloudapi.cn", True, "D", "Microsoft Entra ID (PAS)"),
+        ArcEndpoint("arc_his", "gbl.his.arc.azure.cn", False, "I", "hybrid identity service (*.his.arc.azure.cn)"),
+        ArcEndpoint("arc_gc", "agentserviceapi.guestconfiguration.azure.cn", False, "I",
+                    "guest configuration service (*.guestconfiguration.azure.cn)"),
+        ArcEndpoint("arc_gns", "guestnotificationservice.azure.cn", True, "D", "notification service"),
+        ArcEndpoint("arc_arm", "management.chinacloudapi.cn", False, "D", "Azure Resource Manager: connect/disconnect only"),
+    ),
+}  # fmt: skip
+
+# The Windows Update hosts Microsoft's Update Manager troubleshooter probes (WUEndpointConnectivityCheck,
+# successor-readiness.md §4.3: C). Public endpoints in every cloud.
+WU_HOSTS: tuple[str, ...] = ("windowsupdate.microsoft.com", "dl.delivery.mp.microsoft.com", "download.windowsupdate.com",
+                             "download.microsoft.com", "ntservicepack.microsoft.com", "go.microsoft.com")  # fmt: skip
+# The Azure platform's WireServer (AzureUpdateManager troubleshooter, §7 rule 13: C): the guest agent talks
+# to it on 80 and 32526. The collectors probe it only on hosts that look like Azure VMs.
+WIRESERVER = "168.63.129.16"
+WIRESERVER_PORTS: tuple[int, ...] = (80, 32526)
+
+
+def arc_endpoint(cloud: str, name: str) -> ArcEndpoint | None:
+    """The Arc endpoint a probe ``name`` stands for (any cloud's table when the cloud is unknown)."""
+    for c in (cloud, *CLOUDS):
+        for e in ARC_ENDPOINTS.get(c, ()):
+            if e.name == name:
+                return e
+    return None
+
+
+def successor_templates(cloud: str = "public") -> list[EndpointTemplate]:
+    """Probes of the successor pack the controller plans (the host adds its own worker hosts, ``hrw2``)."""
+    out = [EndpointTemplate(e.name, f"https://{e.host}", kind="arc", source="arc-table") for e in ARC_ENDPOINTS[cloud]]
+    out += [EndpointTemplate("wu", f"https://{h}", kind="wu", source="fixed") for h in WU_HOSTS]
+    out += [EndpointTemplate("wireserver", WIRESERVER, port=p, kind="wireserver", source="fixed") for p in WIRESERVER_PORTS]
+    return out

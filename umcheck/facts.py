@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal, TypeVar
 
+from umcheck.endpoints import ProbeKind
 from umcheck.packs.successor.facts import ArcAgent, AzureVmAgent, Extensions, Hrw2, LinuxUpdates
 from umcheck.typed_load import ShapeError, describe, dump, load, load_dataclass
 
@@ -51,15 +52,17 @@ class Probe:
     """One network probe made from the host.
 
     ``name`` says what was probed (``agentsvc``, ``jrds``, ``jrds_recorded``, ``ods``, ``oms``,
-    ``https``, ``imds``, ``internet``, ``la1``..``la4``, ``repo``); ``via`` is ``direct`` or ``proxy``.
-    ``error`` is a class (dns, refused, timeout, tls, reset, http, proxy, skipped, other), ``detail``
-    the host's own text.
+    ``https``, ``imds``, ``internet``, ``la1``..``la4``, ``repo``; successor: ``arc_*``, ``wu``,
+    ``wireserver``, ``hrw2_jrds``/``hrw2_agentsvc``); ``kind`` how (legacy ``tcp``/``https``/``http``)
+    or, for the successor probes, what for (``arc``, ``wu``, ``wireserver``, ``hrw2``: one method each,
+    docs/facts.md). ``via`` is ``direct`` or ``proxy``. ``error`` is a class (dns, refused, timeout,
+    tls, reset, http, proxy, skipped, other), ``detail`` the host's own text.
     """
 
     name: str
     target: str
     port: int = 443
-    kind: Literal["tcp", "https", "http"] = "tcp"
+    kind: ProbeKind = "tcp"
     via: Literal["direct", "proxy"] = "direct"
     ok: bool = False
     status: int | None = None
@@ -67,6 +70,7 @@ class Probe:
     detail: str | None = None
     elapsed_ms: int = 0
     workspace: str | None = None
+    address: str | None = None  # hrw2: the address the name resolved to (private under Private Link)
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,9 @@ class WindowsUpdatePolicy:
     # facts v2 (successor pack): WindowsUpdate\Services\7971f918-…\RegisteredWithAU — 0 when absent,
     # None when not collected (an older collector): Microsoft Update opted in or not.
     microsoft_update: int | None = None
+    # facts v2: DoNotConnectToWindowsUpdateInternetLocations (GPO "Do not connect to any Windows Update
+    # Internet locations"; value name [U]): 1 with WSUS means the WU endpoints are never used.
+    do_not_connect: int | None = None
 
 
 @dataclass(frozen=True)
@@ -368,9 +375,9 @@ class Facts:
             raise NotCollected(name, self.missing.get(name, default))
         return value
 
-    def probes(self, name: str | None = None) -> list[Probe]:
+    def probes(self, name: str | None = None, kind: str | None = None) -> list[Probe]:
         probes = self.section("probes")
-        return [p for p in probes if name is None or p.name == name]
+        return [p for p in probes if (name is None or p.name == name) and (kind is None or p.kind == kind)]
 
     @classmethod
     def from_dict(cls, doc: Any) -> Facts:

@@ -59,13 +59,14 @@ class RunOptions:
     probe_overrides: tuple[tuple[str, str], ...] = ()  # tests: point probes at loopback listeners
     official: tuple[tuple[str, str], ...] = ()  # ("windows"|"linux", path): run Microsoft's script instead
     cross_check: tuple[tuple[str, str], ...] = ()  # ("windows"|"linux", path): run it too, and compare
+    arc_check: bool = False  # --arc-check: the collector runs `azcmagent check` (contacts Azure)
 
 
 @cache
 def _params(selectors: tuple[str, ...], cloud: str, location: str | None, probe: float,
-            overrides: tuple[tuple[str, str], ...]) -> CollectorParams:  # fmt: skip
+            overrides: tuple[tuple[str, str], ...], arc_check: bool = False) -> CollectorParams:  # fmt: skip
     rules = select_rules(selectors) if selectors else None
-    return params_for(rules, cloud, location, probe_timeout=probe, overrides=dict(overrides))
+    return params_for(rules, cloud, location, probe_timeout=probe, overrides=dict(overrides), arc_check=arc_check)
 
 
 @cache
@@ -94,7 +95,8 @@ def target_for(settings: ConnectionSettings, options: RunOptions) -> HostTarget:
     )
     if settings.connect_timeout is None:  # the run's --connect-timeout, unless the host sets its own
         settings = replace(settings, connect_timeout=timeouts.connect)
-    key = (options.selectors, settings.cloud, settings.automation_account_location, timeouts.probe, options.probe_overrides)
+    key = (options.selectors, settings.cloud, settings.automation_account_location, timeouts.probe, options.probe_overrides,
+           options.arc_check)
     ctx = RuleContext(cloud=settings.cloud, location=settings.automation_account_location, is_azure=settings.is_azure,
                       wants_hrw=settings.wants_hrw, hrw_account_url=settings.hrw_account_url,
                       migrating=settings.migrating)  # fmt: skip

@@ -68,6 +68,7 @@ class ScanRequest:
     cross_check: tuple[tuple[str, str], ...] = ()  # run the official script too and compare (--cross-check)
     group_readable: bool = False  # run folders 0750 and files 0640 instead of 0700/0600
     dispatch: Dispatch = field(default_factory=Dispatch)  # --workers / --dispatch (umcheck.dispatch)
+    arc_check: bool = False  # --arc-check: collectors run `azcmagent check` (contacts Azure; opt-in)
 
     @property
     def db_path(self) -> Path:
@@ -287,7 +288,7 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
     forks = fit_forks(req.forks)
     options = RunOptions(forks=forks, timeouts=req.timeouts, retries=req.retries, max_output=req.max_output,
                          selectors=selectors, probe_overrides=req.probe_overrides, official=req.official,
-                         cross_check=req.cross_check)  # fmt: skip
+                         cross_check=req.cross_check, arc_check=req.arc_check)  # fmt: skip
     usable = [h for h in hosts if h.settings is not None]
     skipped = {h.name: f"not scanned: {h.problem}" for h in hosts if h.settings is None} | gone
     if not usable and not done:

@@ -24,6 +24,8 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
+from umcheck.endpoints import PROBE_KINDS, normalize_location
+
 MARKER = "UMCHECK-COLLECTOR"
 PARAMS_VERSION = 1
 MAX_BLOB_CHARS = 256 * 1024
@@ -31,6 +33,7 @@ _B64_RE = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
 _ENC_RE = re.compile(r"-(?:EncodedCommand|enc|e|ec)\s+([A-Za-z0-9+/=]+)", re.IGNORECASE)
 _PARAMS_ARG_RE = re.compile(r"--params[ =]([A-Za-z0-9+/=]+)")
 # How a PSRP pipeline's parameters read when rendered as text (see ``psrp_text``).
+_ARC_LOCATION_RE = re.compile(r"^[a-z0-9]{1,40}$")  # an ARM region name: it becomes an azcmagent argument
 _PSRP_PARAM_RE = re.compile(r"^-ParamsBlob\s+'([A-Za-z0-9+/=]*)'\s*$", re.MULTILINE)
 
 WINDOWS_POWERSHELL = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand"
@@ -66,6 +69,10 @@ class CollectorParams:
     event_window_hours: int = 24
     probe_overrides: dict[str, str] = field(default_factory=dict)
     cloud: str | None = None  # None: the collector derives it from what the host records
+    # scan --arc-check: run ``azcmagent check -j`` (it contacts Azure: opt-in), for the agent's own
+    # region, else ``arc_location`` (the scan's account location).
+    arc_check: bool = False
+    arc_location: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         doc = asdict(self)
@@ -118,6 +125,10 @@ class CollectorParams:
         cloud = doc.get("cloud")
         if cloud is not None and cloud not in ("public", "usgov", "china"):
             raise ParamsError("collector params 'cloud' must be public, usgov or china")
+        arc_check = doc.get("arc_check", False)
+        arc_location = doc.get("arc_location")
+        if not isinstance(arc_check, bool) or not (arc_location is None or _ARC_LOCATION_RE.match(str(arc_location))):
+            raise ParamsError("collector params 'arc_check' must be a boolean and 'arc_location' an Azure region name")
         return cls(
             endpoints=[dict(e) for e in endpoints],
             probe_timeout=float(timeout),
@@ -125,6 +136,8 @@ class CollectorParams:
             event_window_hours=window,
             probe_overrides=dict(overrides),
             cloud=cloud,
+            arc_check=arc_check,
+            arc_location=arc_location,
         )
 
 
@@ -134,7 +147,7 @@ def _valid_endpoint(e: Any) -> bool:
         and isinstance(e.get("name"), str)
         and isinstance(e.get("template"), str)
         and isinstance(e.get("port", 443), int)
-        and e.get("kind", "tcp") in ("tcp", "https", "http")
+        and e.get("kind", "tcp") in PROBE_KINDS
     )
 
 
@@ -239,6 +252,7 @@ def params_for(
     account_id: str | None = None,
     probe_timeout: float = 5.0,
     overrides: dict[str, str] | None = None,
+    arc_check: bool = False,
 ) -> CollectorParams:
     """Parameters for a scan: endpoints from the plan; only the rules' sections for a targeted re-check."""
     from umcheck.endpoints import plan_endpoints
@@ -258,4 +272,11 @@ def params_for(
         sections=sections,
         probe_overrides=dict(overrides or {}),
         cloud=plan.cloud,
+        arc_check=arc_check,
+        arc_location=_arc_location(location) if arc_check else None,
     )
+
+
+def _arc_location(location: str | None) -> str | None:
+    loc = normalize_location(location)
+    return loc if loc and _ARC_LOCATION_RE.match(loc) else None

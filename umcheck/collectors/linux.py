@@ -6,7 +6,8 @@ Reads files under / (or --root DIR, for tests) and /proc, probes the agent's end
 parallel with a per-probe timeout, and prints one JSON facts document between the umcheck
 marker lines. It never writes a file and never runs a package manager. The only processes it
 starts are the read-only commands of READONLY_COMMANDS (``azcmagent show -j`` / ``config list -j``
-/ ``version``, ``systemctl is-active`` / ``is-enabled``), by absolute path, with a timeout each,
+/ ``version``, ``systemctl is-active`` / ``is-enabled``; ``azcmagent check -j`` only when the
+controller asks, ``scan --arc-check``, as it contacts Azure), by absolute path, with a timeout each,
 through run_readonly() (tests/unit/collectors/py_readonly.py checks this statically).
 Run by hand: ``sudo python3 linux.py > facts.txt`` then ``umcheck evaluate facts.txt``.
 """
@@ -495,10 +496,11 @@ def section_repos(state):
 # Linux update settings). Sources: ../shared/reference/successor-readiness.md §2-§4.
 
 # The only commands this collector runs, by absolute path under --root (so a test root may hold
-# stand-ins): (tool, leading arguments) -> read-only. Never ``azcmagent check`` (it contacts
-# Azure) nor ``azcmagent extension list`` (it needs the extension service stopped).
+# stand-ins): (tool, leading arguments) -> read-only. ``azcmagent check -j`` tests the agent's
+# endpoints (azcmagent-check on Learn: read-only, but it contacts Azure), so it runs only when the
+# params ask (arc_check). Never ``azcmagent extension list`` (it needs the extension service stopped).
 READONLY_COMMANDS = {
-    "azcmagent": (("show", "-j"), ("config", "list", "-j"), ("version",)),
+    "azcmagent": (("show", "-j"), ("config", "list", "-j"), ("version",), ("check", "-j")),
     "systemctl": (("is-active",), ("is-enabled",)),
 }
 TOOL_PATHS = {
@@ -507,6 +509,10 @@ TOOL_PATHS = {
 }
 AZCMAGENT = "/opt/azcmagent/bin/azcmagent"
 AZCMAGENT_TIMEOUT = 15.0
+ARC_CHECK_TIMEOUT = 60.0  # azcmagent check probes every endpoint itself; opt-in only
+_REGION = re.compile(r"^[a-z0-9]{1,40}$")
+MAX_CHECK_ROWS = 64
+AZURE_ASSET_TAG = "7783-7084-3265-9085-8269-3286-77"
 SYSTEMCTL_TIMEOUT = 5.0
 HIMDS_URL = ("/metadata/identity/oauth2/token?api-version=2020-06-01"
              "&resource=https%3A%2F%2Fmanagement.azure.com%2F")
@@ -813,7 +819,84 @@ def section_arc(state, params):
     out["version"] = m.group(1) if m else shown.get("version")
     out["config"] = parse_arc_config(config[1]) if config else {}
     out["himds"] = himds or {"status": None, "basic_realm": False, "error": "timeout"}
+    if params.get("arc_check") is True:
+        out["check"] = arc_check(host, shown.get("location"), params.get("arc_location"))
     return out
+
+
+def arc_check(host, own_location, fallback):
+    """``azcmagent check -j [--location <region>]`` (opt-in): the agent's own region, else the scan's."""
+    loc = "".join(str(own_location or fallback or "").split()).lower() or None
+    if loc and not _REGION.match(loc):
+        loc = None
+    if loc:
+        ran = run_readonly(host, "azcmagent", ("check", "-j", "--location", loc), ARC_CHECK_TIMEOUT)
+    else:
+        ran = run_readonly(host, "azcmagent", ("check", "-j"), ARC_CHECK_TIMEOUT)
+    out = {"location": loc, "exit_code": None, "endpoints": [], "error": None}
+    if ran is None:
+        out["error"] = "timeout"
+        return out
+    out["exit_code"] = ran[0]
+    doc = _json_of(ran[1])
+    if doc is None:
+        out["error"] = "not json"
+        return out
+    out["endpoints"] = parse_arc_check(doc)
+    if not out["endpoints"]:
+        out["error"] = "no endpoint rows"
+    return out
+
+
+_CHECK_ENDPOINT_KEYS = ("endpoint", "url", "uri", "address", "host", "hostname", "fqdn", "name")
+_CHECK_REACHABLE_KEYS = ("reachable", "isreachable", "success", "succeeded", "passed", "status", "result",
+                         "connectivity", "reachability")
+_CHECK_PRIVATE_KEYS = ("private", "privateendpoint", "isprivate", "privatelink", "usedprivateendpoint")
+
+
+def _truthy(value):
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "reachable", "ok", "passed", "pass", "success", "succeeded", "yes"):
+        return True
+    if text in ("false", "unreachable", "failed", "fail", "error", "no", "timeout"):
+        return False
+    return None
+
+
+def parse_arc_check(doc):
+    """Rows of ``azcmagent check -j`` whose shape is undocumented [U]: any object holding an
+    endpoint-like string (a host or URL) and a reachable-like value, or a {url: bool} map."""
+    rows = []
+
+    def add(endpoint, reachable, private=None):
+        if len(rows) < MAX_CHECK_ROWS and "." in endpoint and not any(r["endpoint"] == endpoint for r in rows):
+            rows.append({"endpoint": endpoint[:256], "reachable": reachable, "private": private})
+
+    def walk(node, depth):
+        if depth > 5:
+            return
+        if isinstance(node, dict):
+            low = dict((_norm(k), v) for k, v in node.items())
+            ep = next((low[k] for k in _CHECK_ENDPOINT_KEYS if isinstance(low.get(k), str) and "." in low[k]), None)
+            ok = next((_truthy(low[k]) for k in _CHECK_REACHABLE_KEYS
+                       if k in low and not isinstance(low[k], (dict, list)) and _truthy(low[k]) is not None), None)
+            if ep and ok is not None:
+                priv = next((_truthy(low[k]) for k in _CHECK_PRIVATE_KEYS if k in low
+                             and not isinstance(low[k], (dict, list))), None)
+                add(ep.strip(), ok, priv)
+            for key, value in node.items():
+                if isinstance(value, (dict, list)):
+                    walk(value, depth + 1)
+                elif ("://" in str(key) or str(key).count(".") >= 2) and _truthy(value) is not None:
+                    add(str(key).strip(), _truthy(value))
+        elif isinstance(node, list):
+            for value in node[:512]:
+                walk(value, depth + 1)
+
+    walk(doc, 0)
+    return rows
 
 
 def section_azure_vm(state):
@@ -979,16 +1062,36 @@ def section_linux_updates(state):
 # Probes
 
 
-def probe_plan(state, params, proxy):
-    """Probe specs: what the machine itself records, then the controller's templates."""
+def looks_like_azure_vm(state):
+    """Guest agent unit file or the Azure DMI asset tag: where the WireServer probes make sense.
+    Unit files only (no systemctl): the probes start before any command has answered."""
+    host = state.host
+    if any(state.units().unit_file(u + ".service") for u in VM_AGENT_UNITS):
+        return True
+    try:
+        return host.read_text("/sys/class/dmi/id/chassis_asset_tag", 4096).strip() == AZURE_ASSET_TAG
+    except CollectorFailure:
+        return False
+
+
+def hrw2_urls(extensions):
+    """The worker's own account URL(s): only the host knows them (extension settings, §3.1)."""
+    return [e["settings_url"] for e in (extensions or {}).get("items") or []
+            if e.get("name") == HRW_LINUX and e.get("settings_url")]
+
+
+def probe_plan(state, params, proxy, extensions=None):
+    """Probe specs: what the machine itself records, then the controller's templates, then the
+    successor probes (arc through the agent's proxy, WireServer on Azure VMs, the worker's hosts)."""
     specs = []
     ws = state.workspace()
 
-    def add(name, target, port=443, kind="tcp", via="direct", workspace=None, method="GET", headers=None):
+    def add(name, target, port=443, kind="tcp", via="direct", workspace=None, method="GET", headers=None,
+            proxy_url=None):
         key = (name, target, port, kind, via)
         if not any(s["key"] == key for s in specs):
             specs.append({"key": key, "name": name, "target": target, "port": port, "kind": kind, "via": via,
-                          "workspace": workspace, "method": method, "headers": headers or {}})
+                          "workspace": workspace, "method": method, "headers": headers or {}, "proxy": proxy_url})
 
     line = state.conf_line_with("agentsvc")
     if line:
@@ -1012,15 +1115,33 @@ def probe_plan(state, params, proxy):
     add("internet", INTERNET_HOST)
     for via in ["direct"] + (["proxy"] if proxy else []):
         add("imds", IMDS_URL, port=80, kind="http", via=via, headers={"Metadata": "true"})
+    env = machine_env(state.host)
+    arc_proxy = env.get("HTTPS_PROXY") or env.get("https_proxy")  # the agent's (§2.5); proxy.url comes later
+    azure_vm = None
     for t in params.get("endpoints") or []:
         template, kind = t.get("template", ""), t.get("kind", "tcp")
         port = t.get("port", 80 if kind == "http" else 443)
+        if kind in ("arc", "wu", "wireserver", "hrw2"):
+            if kind == "arc":
+                add(t.get("name", "arc"), template, port, kind, "proxy" if arc_proxy else "direct",
+                    proxy_url=arc_proxy)
+            elif kind == "wireserver":
+                azure_vm = looks_like_azure_vm(state) if azure_vm is None else azure_vm
+                if azure_vm:
+                    add(t.get("name", "wireserver"), template, port, kind)
+            continue  # wu: the Windows Update client (Windows only); hrw2: the host's own, below
         targets = [(template.replace("{workspace}", x), x) for x in state.workspaces()] \
             if "{workspace}" in template else [(template, None)]
         for target, x in targets:
             for via in ["direct"] + (["proxy"] if proxy and kind != "tcp" else []):
                 add(t.get("name", "endpoint"), target, port, kind, via, x,
                     headers={"Metadata": "true"} if t.get("name") == "imds" else None)
+    for url in hrw2_urls(extensions):
+        host = url_host(url)
+        if host:
+            add("hrw2_jrds", host, 443, "hrw2")
+            if ".jrds." in host:  # <accountId>.jrds.<m>... -> <accountId>.agentsvc.<m>... (shape [I], §3.1)
+                add("hrw2_agentsvc", host.replace(".jrds.", ".agentsvc.", 1), 443, "hrw2")
     return specs
 
 
@@ -1097,7 +1218,7 @@ def _http_probe(spec, params, proxy, deadline):
     scheme, host, port = m.group(1), m.group(2), int(m.group(3) or (443 if m.group(1) == "https" else 80))
     path = m.group(4) or "/"
     if spec["via"] == "proxy":
-        phost, pport = _parse_proxy(proxy)
+        phost, pport = _parse_proxy(spec.get("proxy") or proxy)
         sock = _connect(params, phost, pport, deadline)
         if scheme == "https":
             sock.sendall(("CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (host, port, host, port)).encode("ascii"))
@@ -1136,8 +1257,12 @@ def run_probe(spec, params, proxy, timeout):
     start = time.monotonic()
     deadline = Deadline(timeout)
     try:
-        if spec["kind"] == "tcp":
+        if spec["kind"] in ("tcp", "wireserver"):
             _connect(params, spec["target"], spec["port"], deadline).close()
+            result["ok"] = True
+        elif spec["kind"] == "hrw2":
+            result["address"] = None
+            _tls_probe(spec, params, deadline, result)
             result["ok"] = True
         else:
             status, error, detail = _http_probe(spec, params, proxy, deadline)
@@ -1148,6 +1273,24 @@ def run_probe(spec, params, proxy, timeout):
         result.update(error=_classify(exc), detail=("%s: %s" % (exc.__class__.__name__, exc))[:200])
     result["elapsed_ms"] = int((time.monotonic() - start) * 1000)
     return result
+
+
+def _tls_probe(spec, params, deadline, result):
+    """DNS, then TCP + a TLS handshake with the name (certificate validated): the worker's hosts.
+    An overridden target (tests) is never resolved: its loopback address is recorded instead."""
+    name, port = spec["target"], spec["port"]
+    host, port = _override(params, name, port)
+    if host == name:
+        infos = socket.getaddrinfo(name, port, 0, socket.SOCK_STREAM)
+        host = infos[0][4][0]
+    result["address"] = host
+    sock = socket.create_connection((host, port), timeout=deadline.left())
+    try:
+        sock.settimeout(deadline.left())
+        tls = ssl.create_default_context().wrap_socket(sock, server_hostname=name)
+        tls.close()
+    finally:
+        sock.close()
 
 
 def run_probes(specs, params, proxy, timeout):
@@ -1217,10 +1360,16 @@ def collect(root=None, params=None):
     except CollectorFailure:
         proxy = None
     proxy = proxy or os.environ.get("https_proxy") or os.environ.get("HTTPS_PROXY")
+    early = {}  # extensions before the probes: the worker's own hosts are in its settings (hrw2)
+    if wanted & {"probes", "extensions"}:
+        try:
+            early["extensions"] = section_extensions(state)
+        except Exception as exc:  # noqa: BLE001 - reported below as the extensions section's error
+            early["error"] = str(exc)[:500] or exc.__class__.__name__
     specs = []
     if "probes" in wanted:
         try:
-            specs = probe_plan(state, params, proxy)
+            specs = probe_plan(state, params, proxy, early.get("extensions"))
         except Exception as exc:  # noqa: BLE001
             errors.append({"section": "probes", "message": str(exc)[:500]})
     repo_specs = []
@@ -1234,7 +1383,7 @@ def collect(root=None, params=None):
     prober.start()
     # facts v2 sections run while the probes wait on the network (their commands have own timeouts)
     v2 = [("arc", lambda: section_arc(state, params)), ("azure_vm", lambda: section_azure_vm(state)),
-          ("extensions", lambda: section_extensions(state)), ("hrw2", lambda: section_hrw2(state)),
+          ("extensions", lambda: _early(early)), ("hrw2", lambda: section_hrw2(state)),
           ("linux_updates", lambda: section_linux_updates(state))]
     for name, fn in v2:
         if name not in wanted:
@@ -1247,7 +1396,7 @@ def collect(root=None, params=None):
     results = box[0] if box else [dict(s, ok=False, status=None, error="timeout", detail="probe run did not finish",
                                        elapsed_ms=int(timeout * 1000)) for s in specs + repo_specs]
     for r in results:
-        for k in ("key", "method", "headers"):
+        for k in ("key", "method", "headers", "proxy"):
             r.pop(k, None)
     if "probes" in wanted and not any(e["section"] == "probes" for e in errors):
         linux["probes"] = results[:len(specs)]
@@ -1262,6 +1411,12 @@ def collect(root=None, params=None):
                       "elapsed_ms": int((time.monotonic() - t0) * 1000), "errors": errors},
         "linux": linux,
     }
+
+
+def _early(early):
+    if "error" in early:
+        raise CollectorFailure(early["error"])
+    return early["extensions"]
 
 
 def parse_args(argv):

@@ -6,7 +6,8 @@ Read-only: it reads the registry, services, event logs (filtered and bounded), t
 configuration, ACLs and proxy settings, extension status/settings files, probes endpoints in
 parallel with a timeout each, and prints one JSON facts document between the umcheck marker lines.
 It never writes, stops or sets anything; the one process it starts is azcmagent.exe with a
-read-only argument line (show -j, config list -j, version) and a timeout (Invoke-UmcAzcmagent).
+read-only argument line (show -j, config list -j, version; check -j [--location <region>] only
+when the params ask, scan --arc-check, as it contacts Azure) and a timeout (Invoke-UmcAzcmagent).
 tests/unit/collectors/test_windows_static.py enforces an allowlist.
 
 Run by hand:  powershell -NoProfile -ExecutionPolicy Bypass -File windows.ps1 > facts.txt
@@ -29,7 +30,8 @@ $UmcImdsUrl = 'http://169.254.169.254/metadata/instance?api-version=2018-02-01'
 # ------------------------------------------------------------------------------------------
 # Parameters: one base64 JSON blob, never interpolated into code.
 
-$P = @{ endpoints = @(); probe_timeout = 5.0; sections = $null; event_window_hours = 24; overrides = @{}; cloud = $null }
+$P = @{ endpoints = @(); probe_timeout = 5.0; sections = $null; event_window_hours = 24; overrides = @{}; cloud = $null
+        arc_check = $false; arc_location = $null }
 $UmcParamsError = $null
 if ($ParamsBlob) {
     try {
@@ -40,6 +42,8 @@ if ($ParamsBlob) {
         if ($null -ne $doc.sections) { $P.sections = @($doc.sections | ForEach-Object { [string]$_ }) }
         if ($null -ne $doc.event_window_hours) { $P.event_window_hours = [int]$doc.event_window_hours }
         if ($null -ne $doc.cloud) { $P.cloud = [string]$doc.cloud }
+        if ($doc.arc_check -eq $true) { $P.arc_check = $true }
+        if ($null -ne $doc.arc_location) { $P.arc_location = [string]$doc.arc_location }
         if ($null -ne $doc.probe_overrides) {
             foreach ($prop in $doc.probe_overrides.PSObject.Properties) { $P.overrides[[string]$prop.Name] = [string]$prop.Value }
         }
@@ -354,6 +358,9 @@ Invoke-UmcSection 'windows_update' {
         always_auto_reboot_minutes = ConvertTo-UmcInt (Get-UmcRegValue $au 'AlwaysAutoRebootAtScheduledTimeMinutes')
         # Microsoft Update opt-in (configure-wu-agent; successor-readiness.md s.4.2): 0 when absent.
         microsoft_update = [int](0 + (ConvertTo-UmcInt (Get-UmcRegValue 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Services\7971f918-a847-4430-9279-4a52d1efe18d' 'RegisteredWithAU')))
+        # GPO "Do not connect to any Windows Update Internet locations" (waas-wu-settings; the value
+        # name is unverified, successor-readiness.md s.4.3): with WSUS, the WU endpoints are unused.
+        do_not_connect = ConvertTo-UmcInt (Get-UmcRegValue $wu 'DoNotConnectToWindowsUpdateInternetLocations')
     }
 }
 
@@ -377,6 +384,7 @@ $UmcPluginsDir = Join-Path $env:SystemDrive 'Packages\Plugins'
 $UmcHrwWindows = 'Microsoft.Azure.Automation.HybridWorker.HybridWorkerForWindows'
 $UmcHimdsUrl = 'http://localhost:40342/metadata/identity/oauth2/token?api-version=2020-06-01&resource=https%3A%2F%2Fmanagement.azure.com%2F'
 $UmcExtensionCap = 64
+$UmcLastRun = @{ exit_code = $null }  # Invoke-UmcAzcmagent's last exit code (a shared object: any scope)
 $UmcMessageCap = 500
 
 function Get-UmcSvcState {
@@ -386,15 +394,19 @@ function Get-UmcSvcState {
 }
 
 function Invoke-UmcAzcmagent {
-    # The only process this collector starts: azcmagent.exe by its full path, with one of three
+    # The only process this collector starts: azcmagent.exe by its full path, with one of the
     # read-only argument lines (azcmagent-show, azcmagent-config "list", azcmagent-version on
-    # Learn), no shell, a timeout, output captured. Never `check` (contacts Azure) nor
-    # `extension list` (needs the extension service stopped). ps_readonly.py pins all of this.
-    param([string]$Which, [int]$TimeoutMs)
+    # Learn; azcmagent-check only for scan --arc-check, since it contacts Azure), no shell, a
+    # timeout, output captured. Never `extension list` (needs the extension service stopped).
+    # A region only ever joins `check` as [a-z0-9]{1,40}. ps_readonly.py pins all of this.
+    param([string]$Which, [int]$TimeoutMs, [string]$Region = '')
+    if ($Region -cnotmatch '^[a-z0-9]{0,40}$') { return $null }  # -c: case-sensitive
     $psi = New-Object System.Diagnostics.ProcessStartInfo
     $psi.FileName = $UmcAzcmagentExe
     if ($Which -eq 'show') { $psi.Arguments = 'show -j' }
     elseif ($Which -eq 'config') { $psi.Arguments = 'config list -j' }
+    elseif ($Which -eq 'check' -and $Region) { $psi.Arguments = 'check -j --location ' + $Region }
+    elseif ($Which -eq 'check') { $psi.Arguments = 'check -j' }
     else { $psi.Arguments = 'version' }
     $psi.UseShellExecute = $false
     $psi.CreateNoWindow = $true
@@ -402,6 +414,7 @@ function Invoke-UmcAzcmagent {
     $psi.RedirectStandardError = $true
     $proc = $null
     try { $proc = [System.Diagnostics.Process]::Start($psi) } catch { return $null }
+    $UmcLastRun.exit_code = $null
     try {
         $out = $proc.StandardOutput.ReadToEndAsync()
         $err = $proc.StandardError.ReadToEndAsync()
@@ -410,6 +423,7 @@ function Invoke-UmcAzcmagent {
             return $null
         }
         [void]$err.Wait(1000)
+        $UmcLastRun.exit_code = $proc.ExitCode
         if ($out.Wait(1000)) { return [string]$out.Result }
         return $null
     } finally {
@@ -524,6 +538,71 @@ function Add-UmcConfigTree {
             }
         }
     }
+}
+
+function ConvertTo-UmcTruth {
+    param($Value)
+    if ($Value -is [bool]) { return $Value }
+    $t = ([string]$Value).Trim().ToLower()
+    if (@('true', 'reachable', 'ok', 'passed', 'pass', 'success', 'succeeded', 'yes') -contains $t) { return $true }
+    if (@('false', 'unreachable', 'failed', 'fail', 'error', 'no', 'timeout') -contains $t) { return $false }
+    return $null
+}
+
+function Add-UmcCheckRows {
+    # `azcmagent check -j`: its JSON schema is undocumented (successor-readiness.md s.2.4, s.8), so
+    # any object with an endpoint-like string (a host or URL) and a reachable-like value is a row.
+    param($Rows, $Doc, [int]$Depth)
+    if ($null -eq $Doc -or $Depth -gt 5) { return }
+    foreach ($item in @($Doc)) {
+        if ($null -eq $item -or $item -is [string] -or $item -is [bool] -or $item -is [int] -or $item -is [long] -or $item -is [double]) { continue }
+        $ep = $null; $ok = $null; $priv = $null
+        foreach ($prop in $item.PSObject.Properties) {
+            $k = ConvertTo-UmcKey $prop.Name
+            $v = $prop.Value
+            if ($v -is [array] -or $v -is [System.Management.Automation.PSCustomObject]) { continue }
+            if (-not $ep -and @('endpoint', 'url', 'uri', 'address', 'host', 'hostname', 'fqdn', 'name') -contains $k -and $v -is [string] -and $v.Contains('.')) { $ep = $v.Trim() }
+            if ($null -eq $ok -and @('reachable', 'isreachable', 'success', 'succeeded', 'passed', 'status', 'result', 'connectivity', 'reachability') -contains $k) { $ok = ConvertTo-UmcTruth $v }
+            if ($null -eq $priv -and @('private', 'privateendpoint', 'isprivate', 'privatelink', 'usedprivateendpoint') -contains $k) { $priv = ConvertTo-UmcTruth $v }
+            if (($prop.Name.Contains('://') -or $prop.Name.Split('.').Count -ge 3) -and $null -ne (ConvertTo-UmcTruth $v)) {
+                Add-UmcCheckRow $Rows $prop.Name.Trim() (ConvertTo-UmcTruth $v) $null
+            }
+        }
+        if ($ep -and $null -ne $ok) { Add-UmcCheckRow $Rows $ep $ok $priv }
+        foreach ($prop in $item.PSObject.Properties) {
+            $v = $prop.Value
+            if ($v -is [array] -or $v -is [System.Management.Automation.PSCustomObject]) { Add-UmcCheckRows $Rows $v ($Depth + 1) }
+        }
+    }
+}
+
+function Add-UmcCheckRow {
+    param($Rows, [string]$Endpoint, $Reachable, $Private)
+    if ($Rows.Count -ge 64) { return }
+    foreach ($r in $Rows) { if ($r.endpoint -eq $Endpoint) { return } }
+    if ($Endpoint.Length -gt 256) { $Endpoint = $Endpoint.Substring(0, 256) }
+    [void]$Rows.Add(@{ endpoint = $Endpoint; reachable = $Reachable; private = $Private })
+}
+
+function Get-UmcArcCheck {
+    # Opt-in (scan --arc-check): `azcmagent check -j --location <region>` for the agent's own region
+    # (show -j), else the scan's account location; 60 s at most, it probes every endpoint itself.
+    param([string]$OwnLocation)
+    $loc = ([string]$OwnLocation -replace '\s', '').ToLower()
+    if (-not $loc) { $loc = ([string]$P.arc_location -replace '\s', '').ToLower() }
+    if ($loc -cnotmatch '^[a-z0-9]{1,40}$') { $loc = '' }
+    $text = Invoke-UmcAzcmagent 'check' 60000 $loc
+    $out = @{ location = $null; exit_code = $null; endpoints = @(); error = $null }
+    if ($loc) { $out.location = $loc }
+    if ($null -eq $text) { $out.error = 'timeout'; return $out }
+    $out.exit_code = $UmcLastRun.exit_code
+    $doc = ConvertTo-UmcJson $text
+    if ($null -eq $doc) { $out.error = 'not json'; return $out }
+    $rows = New-Object System.Collections.ArrayList
+    Add-UmcCheckRows $rows $doc 0
+    $out.endpoints = @($rows.ToArray())
+    if ($rows.Count -eq 0) { $out.error = 'no endpoint rows' }
+    return $out
 }
 
 function Get-UmcHimdsProbe {
@@ -664,6 +743,7 @@ Invoke-UmcSection 'arc' {
             $config = @{}
             Add-UmcConfigTree $config (ConvertTo-UmcJson (Invoke-UmcAzcmagent 'config' $cmdMs)) 0
             $out.config = $config
+            if ($P.arc_check) { $out.check = Get-UmcArcCheck $out.location }
         }
         $out.himds = Get-UmcHimdsProbe
         $suites = Get-UmcCipherSuites
@@ -770,13 +850,36 @@ Invoke-UmcSection 'hrw2' {
 $UmcProbeBlock = {
     param($Spec, $TimeoutMs, $Overrides, $ProxyUrl, $Bypass)
     $r = @{ name = $Spec.name; target = $Spec.target; port = $Spec.port; kind = $Spec.kind; via = $Spec.via
-            ok = $false; status = $null; error = $null; detail = $null; elapsed_ms = 0; workspace = $Spec.workspace }
+            ok = $false; status = $null; error = $null; detail = $null; elapsed_ms = 0; workspace = $Spec.workspace; address = $null }
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     try {
         if ($Spec.target.Contains('*')) {
             $r.error = 'skipped'
             $r.detail = 'workspace unknown: nothing to probe'
-        } elseif ($Spec.kind -eq 'tcp') {
+        } elseif ($Spec.kind -eq 'hrw2') {
+            # The worker's own host: DNS, then TCP 443 and a TLS handshake with the name (SNI,
+            # certificate validated; SslStream on MS docs). An overridden target (tests) is not resolved.
+            $h = $Spec.target
+            $port = [int]$Spec.port
+            $o = $Overrides[$h]
+            if (-not $o) { $o = $Overrides['*'] }
+            if ($o) { $i = $o.LastIndexOf(':'); $addr = $o.Substring(0, $i); $port = [int]$o.Substring($i + 1) }
+            else { $addr = ([System.Net.Dns]::GetHostAddresses($h) | Select-Object -First 1).IPAddressToString }
+            $r.address = $addr
+            $client = New-Object System.Net.Sockets.TcpClient
+            try {
+                $task = $client.ConnectAsync($addr, $port)
+                if (-not $task.Wait($TimeoutMs)) { $r.error = 'timeout'; $r.detail = 'no answer within the probe timeout' }
+                else {
+                    $tls = New-Object System.Net.Security.SslStream($client.GetStream(), $false)
+                    try {
+                        $auth = $tls.AuthenticateAsClientAsync($h)
+                        if ($auth.Wait($TimeoutMs)) { $r.ok = $true }
+                        else { $r.error = 'timeout'; $r.detail = 'no TLS handshake within the probe timeout' }
+                    } finally { $tls.Dispose() }
+                }
+            } finally { $client.Close() }
+        } elseif ($Spec.kind -eq 'tcp' -or $Spec.kind -eq 'wireserver') {
             $h = $Spec.target
             $port = [int]$Spec.port
             $o = $Overrides[$h]
@@ -806,7 +909,7 @@ $UmcProbeBlock = {
             # A host on the WinHTTP bypass list (e.g. 169.254.169.254, as the IMDS remediation asks)
             # is not sent through the proxy, as WinHTTP would not: the probe goes direct, noted.
             $bypassed = $false
-            if ($Spec.via -eq 'proxy' -and $Bypass) {
+            if ($Spec.via -eq 'proxy' -and $Bypass -and $Spec.kind -ne 'arc') {  # Arc: the agent's proxy.bypass, not WinHTTP's
                 foreach ($b in (([string]$Bypass) -split '[;\s]+')) {
                     if (-not $b) { continue }
                     if (($b -eq '<local>' -and -not $uri.Host.Contains('.')) -or ($b -ne '<local>' -and $uri.Host -like $b)) { $bypassed = $true }
@@ -887,10 +990,11 @@ $UmcProbeBlock = {
         }
     } catch {
         $e = $_.Exception
-        while ($null -ne $e.InnerException -and -not (($e -is [System.Net.WebException]) -or ($e -is [System.Net.Sockets.SocketException]))) { $e = $e.InnerException }
+        while ($null -ne $e.InnerException -and -not (($e -is [System.Net.WebException]) -or ($e -is [System.Net.Sockets.SocketException]) -or ($e -is [System.Security.Authentication.AuthenticationException]))) { $e = $e.InnerException }
         $st = ''
         if ($e -is [System.Net.WebException]) { $st = [string]$e.Status }
         if ($e -is [System.Net.Sockets.SocketException]) { $st = [string]$e.SocketErrorCode }
+        if ($e -is [System.Security.Authentication.AuthenticationException]) { $st = 'TrustFailure' }
         $classes = @{ NameResolutionFailure = 'dns'; HostNotFound = 'dns'; NoData = 'dns'; TryAgain = 'dns'
                       ProxyNameResolutionFailure = 'proxy'; ConnectionRefused = 'refused'; ConnectFailure = 'refused'
                       Timeout = 'timeout'; TimedOut = 'timeout'; TrustFailure = 'tls'; SecureChannelFailure = 'tls'
@@ -937,6 +1041,68 @@ function Get-UmcDefaultEndpoints {
     @{ name = 'oms'; template = '{workspace}.oms.opinsights.' + $tld; port = 443; kind = 'tcp' }
     @{ name = 'imds'; template = $UmcImdsUrl; port = 80; kind = 'http' }
     @{ name = 'internet'; template = 'bing.com'; port = 443; kind = 'tcp' }
+    # successor pack (umcheck/endpoints.py successor_templates, public cloud): the required Arc
+    # hosts, Update Manager troubleshooter's Windows Update hosts, the WireServer.
+    foreach ($a in @(@('arc_login', 'login.microsoftonline.com'), @('arc_pas', 'pas.windows.net'), @('arc_his', 'gbl.his.arc.azure.com'),
+                     @('arc_gc', 'agentserviceapi.guestconfiguration.azure.com'), @('arc_gns', 'guestnotificationservice.azure.com'))) {
+        if (-not $P.cloud -or $P.cloud -eq 'public') { @{ name = $a[0]; template = 'https://' + $a[1]; port = 443; kind = 'arc' } }
+    }
+    foreach ($h in @('windowsupdate.microsoft.com', 'dl.delivery.mp.microsoft.com', 'download.windowsupdate.com', 'download.microsoft.com', 'ntservicepack.microsoft.com', 'go.microsoft.com')) {
+        @{ name = 'wu'; template = 'https://' + $h; port = 443; kind = 'wu' }
+    }
+    @{ name = 'wireserver'; template = '168.63.129.16'; port = 80; kind = 'wireserver' }
+    @{ name = 'wireserver'; template = '168.63.129.16'; port = 32526; kind = 'wireserver' }
+}
+
+function Get-UmcSuccessorProxies {
+    # Which proxy each successor probe goes through. Arc: the agent's own (config proxy.url, else
+    # machine HTTPS_PROXY) - never the system proxy (Arc network-requirements). WU: WinHTTP's.
+    $arc = $null
+    if ($UmcFacts.ContainsKey('arc') -and $null -ne $UmcFacts['arc']) {
+        $a = $UmcFacts['arc']
+        if ($a.config -and $a.config['proxy.url']) { $arc = [string]$a.config['proxy.url'] }
+    }
+    if (-not $arc) { $arc = ConvertTo-UmcStr ([System.Environment]::GetEnvironmentVariable('HTTPS_PROXY', 'Machine')) }
+    if ($arc -and $arc.Contains('***@')) { $arc = $null }  # credentials were redacted: unusable, go direct
+    $wu = $null
+    try { $wu = (Get-UmcWinHttpProxy).proxy } catch { }
+    if ($wu) {
+        $parts = @($wu.Split(';'))
+        $pick = @($parts | Where-Object { $_.StartsWith('https=') } | Select-Object -First 1)
+        if ($pick.Count -gt 0) { $wu = $pick[0].Substring(6) } else { $wu = ($parts[0] -replace '^http=', '') }
+    }
+    return @{ arc = $arc; wu = $wu }
+}
+
+function Test-UmcAzureVmLike {
+    # WireServer probes only where the Azure guest agent's services are installed (SCM).
+    $names = @('WindowsAzureGuestAgent', 'RdAgent')
+    foreach ($n in $names) { if ((Get-UmcServiceFacts $n).present) { return $true } }
+    return $false
+}
+
+function Get-UmcWorkerHosts {
+    # Only the host knows the worker's account: the extension's AutomationAccountURL and the V2
+    # registration's JobRuntimeDataServiceUri; agentsvc shares the jrds name's shape ([I], s.3.1).
+    $urls = New-Object System.Collections.ArrayList
+    if ($UmcFacts.ContainsKey('extensions') -and $null -ne $UmcFacts['extensions']) {
+        foreach ($e in @($UmcFacts['extensions'].items)) { if ($e.name -eq $UmcHrwWindows -and $e.settings_url) { [void]$urls.Add($e.settings_url) } }
+    }
+    if ($UmcFacts.ContainsKey('hrw2') -and $null -ne $UmcFacts['hrw2'] -and $UmcFacts['hrw2'].jrds_uri) { [void]$urls.Add($UmcFacts['hrw2'].jrds_uri) }
+    $hosts = New-Object System.Collections.ArrayList
+    foreach ($u in $urls) {
+        $h = $null
+        try { $h = (New-Object System.Uri([string]$u)).Host } catch { continue }
+        if ($h -and -not $hosts.Contains($h)) { [void]$hosts.Add($h) }
+    }
+    $out = New-Object System.Collections.ArrayList
+    foreach ($h in $hosts) {
+        [void]$out.Add(@{ name = 'hrw2_jrds'; target = $h; port = 443; kind = 'hrw2'; via = 'direct'; workspace = $null })
+        if ($h.Contains('.jrds.')) {
+            [void]$out.Add(@{ name = 'hrw2_agentsvc'; target = $h.Replace('.jrds.', '.agentsvc.'); port = 443; kind = 'hrw2'; via = 'direct'; workspace = $null })
+        }
+    }
+    return ,$out
 }
 
 function Get-UmcProbeSpecs {
@@ -946,11 +1112,26 @@ function Get-UmcProbeSpecs {
     $seen = @{}
     $specs = New-Object System.Collections.ArrayList
     $all = New-Object System.Collections.ArrayList
+    $sp = Get-UmcSuccessorProxies
+    $azureVm = $null
     foreach ($t in $endpoints) {
         $kind = [string]$t.kind
         if (-not $kind) { $kind = 'tcp' }
         $port = 443
         if ($null -ne $t.port) { $port = [int]$t.port }
+        if (@('arc', 'wu', 'wireserver', 'hrw2') -contains $kind) {
+            # successor probes: one each, through the proxy their client uses (docs/facts.md)
+            $via = 'direct'; $px = $null
+            if ($kind -eq 'arc' -and $sp.arc) { $via = 'proxy'; $px = $sp.arc }
+            if ($kind -eq 'wu' -and $sp.wu) { $via = 'proxy'; $px = $sp.wu }
+            if ($kind -eq 'wireserver') {
+                if ($null -eq $azureVm) { $azureVm = Test-UmcAzureVmLike }
+                if (-not $azureVm) { continue }
+            }
+            if ($kind -eq 'hrw2') { continue }
+            [void]$all.Add(@{ name = [string]$t.name; target = [string]$t.template; port = $port; kind = $kind; via = $via; workspace = $null; proxy = $px })
+            continue
+        }
         $targets = @()
         if (([string]$t.template).Contains('{workspace}')) {
             if (@($Workspaces).Count -eq 0) { $targets += ,@(([string]$t.template).Replace('{workspace}', '*'), $null) }
@@ -974,6 +1155,7 @@ function Get-UmcProbeSpecs {
         [void]$all.Add(@{ name = 'https_recorded'; target = $base; port = $u.Port; kind = 'https'; via = 'direct'; workspace = $null })
         [void]$all.Add(@{ name = 'https_recorded'; target = $base; port = $u.Port; kind = 'https'; via = 'proxy'; workspace = $null })
     }
+    foreach ($h in (Get-UmcWorkerHosts)) { [void]$all.Add($h) }
     foreach ($s in $all) {
         $key = $s.name + '|' + $s.target + '|' + $s.port + '|' + $s.kind + '|' + $s.via
         if ($seen.ContainsKey($key)) { continue }
@@ -991,7 +1173,7 @@ function Get-UmcProbeResults {
     $results = New-Object System.Collections.ArrayList
     $runnable = New-Object System.Collections.ArrayList
     foreach ($s in $Specs) {
-        if ($s.via -eq 'proxy' -and -not $Proxy) { continue }
+        if ($s.via -eq 'proxy' -and -not ($Proxy -or $s.proxy)) { continue }
         [void]$runnable.Add($s)
     }
     if ($runnable.Count -eq 0) { return ,$results }
@@ -1002,7 +1184,9 @@ function Get-UmcProbeResults {
     foreach ($s in $runnable) {
         $ps = [powershell]::Create()
         $ps.RunspacePool = $pool
-        [void]$ps.AddScript($UmcProbeBlock.ToString()).AddArgument($s).AddArgument($timeoutMs).AddArgument($P.overrides).AddArgument($Proxy).AddArgument($bypass)
+        $px = $Proxy
+        if ($s.proxy) { $px = $s.proxy }
+        [void]$ps.AddScript($UmcProbeBlock.ToString()).AddArgument($s).AddArgument($timeoutMs).AddArgument($P.overrides).AddArgument($px).AddArgument($bypass)
         [void]$jobs.Add(@{ spec = $s; ps = $ps; handle = $ps.BeginInvoke() })
     }
     $deadline = $timeoutMs + 2000
@@ -1025,11 +1209,11 @@ function Get-UmcProbeResults {
         }
         if ($null -eq $r) {
             $r = @{ name = $s.name; target = $s.target; port = $s.port; kind = $s.kind; via = $s.via; ok = $false; status = $null
-                    error = 'timeout'; detail = 'no answer within the probe timeout (DNS?)'; elapsed_ms = $timeoutMs; workspace = $s.workspace }
+                    error = 'timeout'; detail = 'no answer within the probe timeout (DNS?)'; elapsed_ms = $timeoutMs; workspace = $s.workspace; address = $null }
         }
         # A fresh hashtable of the contract fields (results come back wrapped from the runspace).
         $clean = @{}
-        foreach ($k in @('name', 'target', 'port', 'kind', 'via', 'ok', 'status', 'error', 'detail', 'elapsed_ms', 'workspace')) { $clean[$k] = $r[$k] }
+        foreach ($k in @('name', 'target', 'port', 'kind', 'via', 'ok', 'status', 'error', 'detail', 'elapsed_ms', 'workspace', 'address')) { $clean[$k] = $r[$k] }
         [void]$results.Add($clean)
     }
     if ($allDone) { $pool.Dispose() }

@@ -66,6 +66,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run Microsoft's own troubleshooter too, through the same connection, and report per rule "
         "where it disagrees with umcheck (official-windows=PATH, official-linux=PATH; docs/cross-check.md)",
     )
+    p.add_argument("--arc-check", action="store_true",
+                   help="also run `azcmagent check -j` on Arc servers (it contacts Azure endpoints itself; "
+                        "SR.Arc.Endpoints then prefers its answer). Default: umcheck's own probes only")  # fmt: skip
     add_dispatch_options(p)
     add_group_readable(p)
     p.set_defaults(func=run)
@@ -130,6 +133,7 @@ def request_from(args: argparse.Namespace) -> ScanRequest:
         cross_check=_cross_check(args),
         group_readable=args.group_readable,
         dispatch=dispatch_from(args),
+        arc_check=args.arc_check,
     )
 
 

@@ -384,6 +384,11 @@ WINDOWS_STATES: dict[str, tuple[str, Mutation]] = {
         _set("windows_update.au_options", 4), _set("windows_update.no_auto_update", 0))),
     "migrated": ("Arc connected, extension worker healthy, Update Manager patch extensions report Success; no MMA, "
                  "V1 worker or Update Management left", _migrated),
+    # Probe states: only what probes.py reports changes (SUCCESSOR_KINDS / BLOCKED_BY there).
+    "arc_endpoints_blocked": ("Arc connected, but its endpoints time out (firewall)", _arc_connected),
+    "wu_endpoints_blocked": ("the Windows Update endpoints time out (no WSUS)", _all()),
+    "wireserver_blocked": ("the Azure VM's WireServer 168.63.129.16:80/:32526 times out", _all()),
+    "hrw2_unreachable": ("the extension-based worker installed, its jrds/agentsvc hosts time out", _hrw2_healthy),
 }  # fmt: skip
 
 def _linux_proxy() -> Mutation:
@@ -441,16 +446,21 @@ LINUX_STATES: dict[str, tuple[str, Mutation]] = {
                         _set("linux_updates.auto_updates", ["apt: 20auto-upgrades"])),
     "migrated": ("Arc connected, extension worker healthy, Update Manager patch extensions report Success; no OMS "
                  "agent, worker or Update Management left", _migrated),
+    "arc_endpoints_blocked": ("Arc connected, but its endpoints time out (firewall)", _arc_connected),
+    "wireserver_blocked": ("the Azure VM's WireServer 168.63.129.16:80/:32526 times out", _all()),
+    "hrw2_unreachable": ("the extension-based worker installed, its jrds/agentsvc hosts time out", _hrw2_healthy),
 }  # fmt: skip
 
 # The successor-stack states (facts v2); ``mix`` draws them for its mid-migration hosts.
 SUCCESSOR_STATES = frozenset({"arc_connected", "arc_disconnected", "arc_expired", "himds_stopped",
                               "extension_policy_blocking", "hrw2_healthy", "hrw2_stopped", "hrw2_stale_registration",
                               "wsus_misconfigured", "legacy_mma_reporting", "v1_and_v2_side_by_side",
-                              "linux_repos_unreachable", "os_auto_updates", "migrated"})  # fmt: skip
+                              "linux_repos_unreachable", "os_auto_updates", "migrated", "arc_endpoints_blocked",
+                              "wu_endpoints_blocked", "wireserver_blocked", "hrw2_unreachable"})  # fmt: skip
 # States that make the machine a non-Azure server (probes.py: IMDS does not answer).
 OFF_AZURE_STATES = frozenset({"not_azure", "arc_connected", "arc_disconnected", "arc_expired", "himds_stopped",
-                              "extension_policy_blocking", "legacy_mma_reporting", "migrated"})  # fmt: skip
+                              "extension_policy_blocking", "legacy_mma_reporting", "migrated",
+                              "arc_endpoints_blocked"})  # fmt: skip
 
 STATES = {"windows": WINDOWS_STATES, "linux": LINUX_STATES}
 

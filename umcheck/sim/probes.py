@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from umcheck.endpoints import plan_endpoints
+from umcheck.endpoints import plan_endpoints, successor_templates
 from umcheck.sim.machines import Machine, off_azure
 
 AZURE_NAMES = {"agentsvc", "jrds", "jrds_recorded", "ods", "oms", "https", "https_recorded", "la1", "la2", "la3", "la4"}
@@ -90,6 +90,49 @@ def _pair(name: str, target: str, port: int, kind: str, m: Machine, proxied: boo
     return [_probe(name, target, port, kind, via, m, proxied, ws) for via in ("proxy", "direct")]
 
 
+# Successor probe kinds (docs/facts.md "Probe"): one probe each, direct. They answer unless the state
+# named after them blocks them; the proxy states model the legacy probes' proxy path only.
+SUCCESSOR_KINDS = ("arc", "wu", "wireserver", "hrw2")
+BLOCKED_BY = {"arc": "arc_endpoints_blocked", "wu": "wu_endpoints_blocked", "wireserver": "wireserver_blocked",
+              "hrw2": "hrw2_unreachable"}  # fmt: skip
+HRW2_ADDRESS = "20.50.64.10"  # a public address: the simulated account has no Private Link
+
+
+def _successor_probe(name: str, target: str, port: int, kind: str, m: Machine) -> dict[str, Any]:
+    p: dict[str, Any] = {"name": name, "target": target, "port": port, "kind": kind, "via": "direct", "elapsed_ms": 30}
+    if BLOCKED_BY[kind] in m.states:
+        p.update(ok=False, error="timeout", detail="connect timed out after 5 s", elapsed_ms=5000)
+    elif kind in ("arc", "wu"):
+        p.update(ok=True, status=404 if kind == "arc" else 200)
+    else:
+        p["ok"] = True
+    if kind == "hrw2":
+        p["address"] = HRW2_ADDRESS
+    return p
+
+
+def successor_probes(m: Machine, sections: dict[str, Any], endpoints: list[dict[str, Any]] | None) -> list[dict]:
+    """What the collectors add for the successor pack: the planned arc/wu/wireserver templates (WU on
+    Windows only, WireServer only where the host looks like an Azure VM), and the worker's own hosts."""
+    templates = [t for t in endpoints or [] if t.get("kind") in SUCCESSOR_KINDS]
+    if endpoints is None:  # a run without parameters: the controller's plan, as a scan would send it
+        templates = [{"name": t.name, "template": t.template, "port": t.port, "kind": t.kind}
+                     for t in successor_templates("public")]  # fmt: skip
+    azure_vm = any(s.get("present") for s in (sections.get("azure_vm") or {}).get("services") or [])
+    out = []
+    for t in templates:
+        kind = str(t.get("kind"))
+        if (kind == "wu" and m.os != "windows") or (kind == "wireserver" and not azure_vm) or kind == "hrw2":
+            continue
+        out.append(_successor_probe(str(t.get("name")), str(t.get("template")), int(t.get("port", 443)), kind, m))
+    for ext in (sections.get("extensions") or {}).get("items") or []:
+        host = urlsplit(ext.get("settings_url") or "").hostname
+        if "HybridWorker" in ext.get("name", "") and host:
+            hosts = [host] + ([host.replace(".jrds.", ".agentsvc.", 1)] if ".jrds." in host else [])
+            out += [_successor_probe(n, h, 443, "hrw2", m) for n, h in zip(("hrw2_jrds", "hrw2_agentsvc"), hosts, strict=False)]
+    return out
+
+
 def default_templates(m: Machine) -> list[dict[str, Any]]:
     plan = plan_endpoints("public", m.location, m.account_id)
     return [{"name": t.name, "template": t.template, "port": t.port, "kind": t.kind} for t in plan.templates]
@@ -101,6 +144,8 @@ def windows_probes(m: Machine, sections: dict[str, Any], endpoints: list[dict[st
     probes: list[dict] = []
     for tpl in endpoints if endpoints is not None else default_templates(m):
         kind = str(tpl.get("kind", "tcp"))
+        if kind in SUCCESSOR_KINDS:
+            continue
         for target, ws in _expand(tpl, workspaces):
             probes += _pair(str(tpl.get("name")), target, int(tpl.get("port", 443)), kind, m, proxied, ws)
     for reg in (sections.get("hrw") or {}).get("registrations") or []:
@@ -109,7 +154,7 @@ def windows_probes(m: Machine, sections: dict[str, Any], endpoints: list[dict[st
             host = urlsplit(uri).hostname or uri
             probes += _pair("jrds_recorded", host, 443, "tcp", m, proxied, None)
             probes += _pair("https_recorded", uri, 443, "https", m, proxied, None)
-    return probes
+    return probes + successor_probes(m, sections, endpoints)
 
 
 def linux_probes(m: Machine, sections: dict[str, Any], endpoints: list[dict[str, Any]] | None) -> list[dict]:
@@ -132,12 +177,14 @@ def linux_probes(m: Machine, sections: dict[str, Any], endpoints: list[dict[str,
     seen = {(p["name"], p["target"], p["via"]) for p in probes}
     for tpl in endpoints or []:
         kind = str(tpl.get("kind", "tcp"))
+        if kind in SUCCESSOR_KINDS:
+            continue
         for target, w in _expand(tpl, [ws] if ws else []):
             for p in _pair(str(tpl.get("name")), target, int(tpl.get("port", 443)), kind, m, proxied, w):
                 if (p["name"], p["target"], p["via"]) not in seen:
                     seen.add((p["name"], p["target"], p["via"]))
                     probes.append(p)
-    return probes
+    return probes + successor_probes(m, sections, endpoints)
 
 
 def repo_probes(m: Machine, urls: list[str]) -> list[dict]:

@@ -69,6 +69,11 @@ SOURCES: dict[str, tuple[list[str], str, int]] = {
     "SR.Hrw2.Prereqs": ([f"{LEARN}/automation/extension-based-hybrid-runbook-worker-install"], "D (Release number I)", 18),
     "SR.Aum.LinuxRepos": ([f"{LEARN}/update-manager/troubleshoot"], "C", 30),
     "SR.Aum.AutoAssessTimer": (["https://github.com/Azure/AzureUpdateManager (Troubleshooter, @32fc23c)"], "C", 32),
+    "SR.Arc.Endpoints": ([f"{ARC}/network-requirements", f"{ARC}/azcmagent-check"], "D (check schema U)", 7),
+    "SR.Hrw2.Connectivity": ([f"{LEARN}/automation/extension-based-hybrid-runbook-worker-install",
+                              f"{LEARN}/automation/automation-network-configuration"], "D", 19),
+    "SR.Aum.WuEndpoints": ([f"{LEARN}/update-manager/prerequisites",
+                            "https://github.com/Azure/AzureUpdateManager (Troubleshooter, @32fc23c)"], "C", 28),
     "SR.Leg.MmaPresent": ([f"{LEARN}/azure-monitor/agents/agent-manage", f"{LEARN}/azure-monitor/agents/log-analytics-agent"],
                           "D (SCOM split I)", 33),
     "SR.Leg.HrwV1Registration": ([f"{LEARN}/automation/migrate-existing-agent-based-hybrid-worker-to-extension-based-workers"],
@@ -85,6 +90,15 @@ HRW_EXT = {"windows": "Microsoft.Azure.Automation.HybridWorker.HybridWorkerForWi
 PATCH_EXT = {"windows": ("Microsoft.CPlat.Core.WindowsPatchExtension", "Microsoft.SoftwareUpdateManagement.WindowsOsUpdateExtension"),
              "linux": ("Microsoft.CPlat.Core.LinuxPatchExtension", "Microsoft.SoftwareUpdateManagement.LinuxOsUpdateExtension")}  # fmt: skip
 IMDS = "http://169.254.169.254/metadata/instance?api-version=2018-02-01"
+# The successor probes (umcheck/endpoints.py): Arc (required first), Windows Update, WireServer, worker hosts.
+ARC_PROBES = (("arc_login", "login.microsoftonline.com"), ("arc_pas", "pas.windows.net"),
+              ("arc_his", "gbl.his.arc.azure.com"), ("arc_gc", "agentserviceapi.guestconfiguration.azure.com"),
+              ("arc_gns", "guestnotificationservice.azure.com"), ("arc_arm", "management.azure.com"),
+              ("arc_download", "download.microsoft.com"), ("arc_packages", "packages.microsoft.com"))  # fmt: skip
+WU_PROBES = ("windowsupdate.microsoft.com", "dl.delivery.mp.microsoft.com", "download.windowsupdate.com",
+             "download.microsoft.com", "ntservicepack.microsoft.com", "go.microsoft.com")  # fmt: skip
+JRDS_HOST = f"{ACCOUNT}.jrds.we.azure-automation.net"
+AGENTSVC_HOST = f"{ACCOUNT}.agentsvc.we.azure-automation.net"
 
 
 def svc(name: str, status: str | None = "Running", present: bool = True, start_type: str = "Automatic") -> dict[str, Any]:
@@ -105,6 +119,35 @@ def imds_probe(ok: bool) -> dict[str, Any]:
     p: dict[str, Any] = {"name": "imds", "target": IMDS, "port": 80, "kind": "http", "via": "direct", "ok": ok, "elapsed_ms": 20}
     p.update({"status": 200} if ok else {"error": "timeout", "detail": "no answer within 5 s", "elapsed_ms": 5000})
     return p
+
+
+def probe(name: str, target: str, kind: str, port: int = 443, ok: bool = True, error: str | None = None,
+          **kw: Any) -> dict[str, Any]:
+    p: dict[str, Any] = {"name": name, "target": target, "port": port, "kind": kind, "via": "direct", "ok": ok,
+                         "elapsed_ms": 30 if ok else 5000}  # fmt: skip
+    if kind in ("arc", "wu") and ok:
+        p["status"] = 404 if kind == "arc" else 200
+    if error:
+        p["error"] = error
+    p.update(kw)
+    return p
+
+
+def arc_probes() -> list[dict[str, Any]]:
+    return [probe(n, f"https://{h}", "arc") for n, h in ARC_PROBES]
+
+
+def wu_probes() -> list[dict[str, Any]]:
+    return [probe("wu", f"https://{h}", "wu") for h in WU_PROBES]
+
+
+def hrw2_probes(address: str = "20.50.64.10") -> list[dict[str, Any]]:
+    return [probe("hrw2_jrds", JRDS_HOST, "hrw2", address=address), probe("hrw2_agentsvc", AGENTSVC_HOST, "hrw2",
+                                                                             address=address)]
+
+
+def wireserver_probes() -> list[dict[str, Any]]:
+    return [probe("wireserver", "168.63.129.16", "wireserver", port) for port in (80, 32526)]
 
 
 def extension(name: str, version: str = "1.0.0", status: str | None = "Success", **kw: Any) -> dict[str, Any]:
@@ -134,7 +177,7 @@ def migrated(os_family: str) -> dict[str, Any]:
         "arc": arc,
         "azure_vm": {"services": []},
         "extensions": {"items": exts},
-        "probes": [imds_probe(False)],
+        "probes": [imds_probe(False), *arc_probes(), *hrw2_probes(), *(wu_probes() if os_family == "windows" else [])],
     }
     if os_family == "windows":
         doc.update({
@@ -174,7 +217,8 @@ def azure_vm(os_family: str) -> dict[str, Any]:
     doc = migrated(os_family)
     doc["arc"] = {"installed": False}
     doc["azure_vm"] = {"services": [running(os_family, n) for n in GUEST_AGENT[os_family]]}
-    doc["probes"] = [imds_probe(True)]
+    doc["probes"] = [imds_probe(True), *hrw2_probes(), *wireserver_probes(),
+                     *(wu_probes() if os_family == "windows" else [])]
     doc["extensions"]["items"] = [e for e in doc["extensions"]["items"] if "SoftwareUpdateManagement" not in e["name"]]
     return doc
 
@@ -490,6 +534,14 @@ def hosting_cases() -> None:
     case(r, "windows", "failed-missing-on-azure", "The inventory says Azure VM but no guest agent is installed.",
          failed("AgentMissing"), edit=NOT_INSTALLED, ctx={"is_azure": True})
     case(r, BOTH, "na-not-azure", "An Arc server is not an Azure VM.", na("not an Azure VM"))
+    case(r, BOTH, "failed-wireserver-blocked", "The guest agent runs but 168.63.129.16:32526 times out (the "
+         "AzureUpdateManager troubleshooter checks :80 and :32526).",
+         failed("WireServerBlocked", wireserver={"168.63.129.16:80": "ok", "168.63.129.16:32526": "timeout"}), base="azure",
+         edit=lambda d, o: d["probes"].__setitem__(-1 if o == "linux" else -7,
+                                                   probe("wireserver", "168.63.129.16", "wireserver", 32526, False, "timeout")))
+    case(r, "windows", "passed-wireserver-not-probed", "Facts from a collector that did not probe the WireServer: the "
+         "agent alone decides, and the evidence says so.", passed(wireserver="not probed"), base="azure",
+         edit=setter("probes", [imds_probe(True)]))
 
     r = "SR.Hrw2.ExtensionPresent"
     case(r, BOTH, "passed-installed", "The HybridWorkerFor* extension folder exists.", passed(version="1.1.13"))
@@ -706,10 +758,127 @@ def leftover_cases() -> None:
 # fmt: on
 
 
+def _probe_edit(name: str, **change: Any) -> Any:
+    """Change the probes named ``name`` (and, with ``target=``, only that target)."""
+    target = change.pop("target", None)
+
+    def apply(doc: dict[str, Any], os_family: str) -> None:
+        for p in doc["probes"]:
+            if p["name"] == name and (target is None or target in p["target"]):
+                p.update(change)
+                if not change.get("ok", True):
+                    p.pop("status", None)
+
+    return apply
+
+
+def _drop_probes(kind: str) -> Any:
+    def apply(doc: dict[str, Any], os_family: str) -> None:
+        doc["probes"] = [p for p in doc["probes"] if p["kind"] != kind]
+
+    return apply
+
+
+def arc_check(rows: dict[str, bool] | None, error: str | None = None) -> Any:
+    """``azcmagent check -j`` as the collector read it (opt-in, scan --arc-check; schema [U])."""
+    endpoints = [{"endpoint": k, "reachable": v} for k, v in (rows or {}).items()]
+    return setter("arc.check", {"location": "westeurope", "exit_code": 0 if rows else 1, "endpoints": endpoints,
+                                "error": error})
+
+
+def connectivity_cases() -> None:
+    r = "SR.Arc.Endpoints"
+    down = {"ok": False, "error": "timeout"}
+    case(r, BOTH, "passed-all-reachable", "Every Arc endpoint umcheck probed answered over 443.",
+         passed(required_failed=[], optional_failed=[]))
+    case(r, BOTH, "failed-required-unreachable", "login.microsoftonline.com times out and gbl.his.arc.azure.com "
+         "refuses: required by network-requirements (his: the concrete host of Microsoft's Arc troubleshooter).",
+         failed("RequiredUnreachable", required_failed=["login.microsoftonline.com", "gbl.his.arc.azure.com"]),
+         edit=edits(_probe_edit("arc_login", **down), _probe_edit("arc_his", ok=False, error="refused")))
+    case(r, BOTH, "warning-optional-only", "Only management.azure.com (connect/disconnect) and download.microsoft.com "
+         "(install/upgrade) fail.", warning("OptionalUnreachable", required_failed=[],
+                                            optional_failed=["management.azure.com", "download.microsoft.com"]),
+         edit=edits(_probe_edit("arc_arm", **down), _probe_edit("arc_download", ok=False, error="dns")))
+    case(r, "windows", "warning-tls-inspection", "agentserviceapi.guestconfiguration.azure.com accepts TCP but the TLS "
+         "handshake fails (a TLS-inspecting device?): warned, not failed.", warning("RequiredUnclear"),
+         edit=_probe_edit("arc_gc", ok=False, error="tls"), basis="I")
+    case(r, "linux", "warning-probed-without-agent-proxy", "The agent has proxy.url but the probe went direct and timed "
+         "out: the agent's own path is not known to be blocked.", warning("RequiredUnclear"),
+         edit=edits(setter("arc/config/proxy.url", "http://proxy.corp.example:3128"), _probe_edit("arc_pas", **down)),
+         basis="I")
+    case(r, "windows", "warning-probed-around-arc-gateway", "The agent uses an Arc gateway (connection.type gateway): "
+         "a direct probe that times out says nothing about the gateway's path.", warning("RequiredUnclear"),
+         edit=edits(setter("arc/config/connection.type", "gateway"), _probe_edit("arc_his", **down)), basis="I")
+    case(r, BOTH, "warning-usgov-inferred-host", "US Gov: gbl.his.arc.azure.us is inferred from the public host, so "
+         "its failure is only a warning.", warning("OptionalUnreachable", optional_failed=["gbl.his.arc.azure.us"]),
+         ctx={"cloud": "usgov"}, basis="I",
+         edit=setter("probes", [probe("arc_login", "https://login.microsoftonline.us", "arc"),
+                                probe("arc_pas", "https://pasff.usgovcloudapi.net", "arc"),
+                                probe("arc_his", "https://gbl.his.arc.azure.us", "arc", ok=False, error="timeout")]))
+    case(r, BOTH, "na-not-installed", "No Arc agent.", na("not installed"), edit=NOT_INSTALLED)
+    case(r, "windows", "na-azure-vm", "Arc on an Azure VM: SR.Arc.NotOnAzureVm says what to do.", na("Azure VM"),
+         edit=ON_AZURE)
+    case(r, BOTH, "not-evaluated-not-probed", "Facts without Arc probes (an older collector or plan): not evaluated.",
+         not_evaluated("NotProbed"), edit=_drop_probes("arc"))
+    case(r, BOTH, "passed-azcmagent-check", "scan --arc-check: azcmagent check reached every endpoint; it is preferred "
+         "over umcheck's probe that timed out (the agent may use a route umcheck did not).",
+         passed(unverified="azcmagent check -j output schema is undocumented (successor-readiness.md §2.4, §8)"),
+         edit=edits(arc_check({"https://login.microsoftonline.com": True, "https://gbl.his.arc.azure.com": True}),
+                    _probe_edit("arc_login", **down)), basis="D (check schema U)")
+    case(r, "linux", "warning-azcmagent-check-unconfirmed", "azcmagent check reports an endpoint unreachable but "
+         "umcheck's probes reach every required one: an unverified field alone never fails a host.",
+         warning("CheckUnreachable"), basis="U",
+         edit=arc_check({"https://gbl.his.arc.azure.com": False, "https://pas.windows.net": True}))
+    case(r, "windows", "failed-azcmagent-check-confirmed", "azcmagent check and umcheck's own probe both find "
+         "gbl.his.arc.azure.com unreachable.", failed("RequiredUnreachable"),
+         edit=edits(arc_check({"https://gbl.his.arc.azure.com": False}), _probe_edit("arc_his", **down)))
+    case(r, "windows", "passed-azcmagent-check-unreadable", "azcmagent check ran but its output could not be read: "
+         "umcheck's own probes decide.", passed(), edit=arc_check(None, "not json"))
+
+    r = "SR.Aum.WuEndpoints"
+    case(r, "windows", "passed-all-reachable", "The six Windows Update hosts of the Update Manager troubleshooter answer.",
+         passed())
+    case(r, "windows", "failed-unreachable", "dl.delivery.mp.microsoft.com times out and the proxy refuses "
+         "download.windowsupdate.com.", failed("Unreachable"),
+         edit=edits(_probe_edit("wu", target="dl.delivery", **down),
+                    _probe_edit("wu", target="download.windowsupdate", ok=False, error="proxy", via="proxy", status=403)))
+    case(r, "windows", "warning-tls-error", "ntservicepack.microsoft.com answers on 443 with a certificate error.",
+         warning("Unclear"), edit=_probe_edit("wu", target="ntservicepack", ok=False, error="tls"), basis="I")
+    case(r, "windows", "na-wsus-only", "WSUS with DoNotConnectToWindowsUpdateInternetLocations = 1: the WU endpoints are "
+         "never used (value name [U]; it can only make the rule not applicable).", na("WSUS only"),
+         edit=edits(setter("windows_update", {"wu_server": "http://wsus.corp:8530", "use_wu_server": 1,
+                                              "do_not_connect": 1, "microsoft_update": 1}),
+                    _probe_edit("wu", **down)), basis="U")
+    case(r, "windows", "failed-wsus-without-do-not-connect", "WSUS configured but Internet locations not forbidden: the "
+         "client may still use Windows Update, so the endpoints count.", failed("Unreachable"),
+         edit=edits(setter("windows_update", {"wu_server": "http://wsus.corp:8530", "use_wu_server": 1,
+                                              "microsoft_update": 1}), _probe_edit("wu", **down)))
+    case(r, "windows", "not-evaluated-not-probed", "Facts without Windows Update probes.", not_evaluated("NotProbed"),
+         edit=_drop_probes("wu"))
+
+    r = "SR.Hrw2.Connectivity"
+    case(r, BOTH, "passed-reachable", "The worker's jrds and agentsvc hosts resolve and complete TLS on 443.",
+         passed(addresses={JRDS_HOST: "20.50.64.10", AGENTSVC_HOST: "20.50.64.10"}))
+    case(r, BOTH, "failed-dns", "The jrds host does not resolve.", failed("Unreachable"),
+         edit=_probe_edit("hrw2_jrds", ok=False, error="dns", address=None))
+    case(r, "linux", "failed-tls", "The jrds host answers TCP but the TLS handshake fails.", failed("Unreachable"),
+         edit=_probe_edit("hrw2_jrds", ok=False, error="tls"))
+    case(r, "windows", "warning-agentsvc-only", "Only the agentsvc host fails: its name is inferred from the jrds one, "
+         "so it alone never fails a host.", warning("AgentsvcUnreachable"), basis="I",
+         edit=_probe_edit("hrw2_agentsvc", ok=False, error="timeout"))
+    case(r, BOTH, "warning-mixed-resolution", "jrds resolves to a private address, agentsvc to a public one: an "
+         "incomplete privatelink.azure-automation.net zone? Whether Private Link is used is not known to umcheck.",
+         warning("MixedResolution"), edit=_probe_edit("hrw2_jrds", address="10.1.2.3"), basis="I")
+    case(r, BOTH, "na-no-extension", "No worker extension.", na("not installed"), edit=drop_ext("hrw"))
+    case(r, BOTH, "not-evaluated-not-probed", "The extension is installed but its hosts were not probed.",
+         not_evaluated("NotProbed"), edit=_drop_probes("hrw2"))
+
+
 def build_cases() -> dict[Path, dict[str, Any]]:
     """Every fixture path -> its JSON document (nothing written)."""
     CASES.clear()
-    for build in (arc_cases, arc_host_cases, hosting_cases, update_cases, platform_cases, leftover_cases):
+    for build in (arc_cases, arc_host_cases, hosting_cases, update_cases, platform_cases, connectivity_cases,
+                  leftover_cases):
         build()
     out: dict[Path, dict[str, Any]] = {}
     for c in CASES:

@@ -59,6 +59,8 @@ WINDOWS_READINESS: dict[str, Readiness] = {
     "arc_connected": R, "arc_disconnected": R, "arc_expired": R, "himds_stopped": R, "extension_policy_blocking": R,
     "hrw2_healthy": R, "hrw2_stopped": R, "hrw2_stale_registration": R, "wsus_misconfigured": R,
     "legacy_mma_reporting": N, "v1_and_v2_side_by_side": R, "os_auto_updates": R, "migrated": N,
+    # Successor probe states: only the successor probes change, the legacy worker stays Ready.
+    "arc_endpoints_blocked": R, "wu_endpoints_blocked": R, "wireserver_blocked": R, "hrw2_unreachable": R,
 }  # fmt: skip
 LINUX_READINESS: dict[str, Readiness] = {
     "healthy": R, "multihomed": D, "worker_stopped": D, "omsagent_stopped": D, "agent_missing": N,
@@ -68,6 +70,7 @@ LINUX_READINESS: dict[str, Readiness] = {
     "arc_connected": R, "arc_disconnected": R, "arc_expired": R, "himds_stopped": R, "extension_policy_blocking": R,
     "hrw2_healthy": R, "hrw2_stopped": R, "legacy_mma_reporting": N, "linux_repos_unreachable": D,
     "os_auto_updates": R, "migrated": N,
+    "arc_endpoints_blocked": R, "wireserver_blocked": R, "hrw2_unreachable": R,
 }  # fmt: skip
 _RANK = {R: 0, D: 1, N: 2}  # docs/readiness.md: first match wins -> Not configured, then Disconnected
 

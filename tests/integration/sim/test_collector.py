@@ -172,12 +172,18 @@ SUCCESSOR_EXPECTED: dict[str, str] = {
     "migrated": "SR.Aum.PatchExtensions.Passed",
     "healthy": "SR.Aum.PatchExtensions.PassedWithWarning",  # the legacy worker: Update Manager never ran
     "not_azure": "SR.Arc.AgentInstalled.Failed",  # not onboarded to Arc yet
+    "arc_endpoints_blocked": "SR.Arc.Endpoints.Failed",
+    "wu_endpoints_blocked": "SR.Aum.WuEndpoints.Failed",
+    "wireserver_blocked": "SR.AzVm.GuestAgent.Failed",
+    "hrw2_unreachable": "SR.Hrw2.Connectivity.Failed",
 }
 MIGRATION_EXPECTED: dict[str, str] = {  # every state not listed here: Ready to migrate
     "arc_disconnected": BLOCKED, "arc_expired": BLOCKED, "himds_stopped": BLOCKED, "extension_policy_blocking": BLOCKED,
     "hrw2_stopped": BLOCKED, "wsus_misconfigured": BLOCKED, "wuauserv_disabled": BLOCKED, "migrated": MIGRATED,
     # SR.Aum.LinuxRepos: no repository answers. (old_os is an Azure VM: SR.Arc.OsSupported is NotApplicable)
     "repos_blocked": BLOCKED, "linux_repos_unreachable": BLOCKED,
+    "arc_endpoints_blocked": BLOCKED, "wu_endpoints_blocked": BLOCKED, "wireserver_blocked": BLOCKED,
+    "hrw2_unreachable": BLOCKED,
 }  # fmt: skip
 
 

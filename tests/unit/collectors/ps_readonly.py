@@ -27,6 +27,9 @@ ALLOWED_NEW_OBJECT = {
     "system.collections.arraylist", "system.net.sockets.tcpclient", "system.net.webproxy", "system.uri",
     "byte[]",  # a receive buffer
     "system.diagnostics.processstartinfo",  # only in PROCESS_FUNCTION, see below
+    # the extension worker's hosts: a TLS handshake as a client (SslStream.AuthenticateAsClientAsync on
+    # learn.microsoft.com/dotnet/api/system.net.security.sslstream: reads the server certificate only)
+    "system.net.security.sslstream",
 }  # fmt: skip
 ALLOWED_COM = {"agentconfigmanager.mgmtsvccfg"}
 # Scriptblock variables that may be invoked with & (they hold literal scriptblocks of this file).
@@ -41,6 +44,7 @@ ALLOWED_TYPES = {
     "system.security.principal.ntaccount",
     "string[]", "array", "system.management.automation.pscustomobject",  # type tests (-is), a parameter
     "system.diagnostics.process",  # [Process]::Start only in PROCESS_FUNCTION, see below
+    "system.net.dns", "system.security.authentication.authenticationexception",  # hrw2 probes: DNS, TLS errors
 }  # fmt: skip
 ALLOWED_STATIC = {
     "system.environment": {"osversion", "getenvironmentvariable"},  # a read of the machine environment
@@ -57,6 +61,7 @@ ALLOWED_STATIC = {
     "system.net.servicepointmanager": {"securityprotocol"},
     "system.net.securityprotocoltype": {"tls12"},
     "system.net.webrequest": {"create"},
+    "system.net.dns": {"gethostaddresses"},  # a name lookup (Dns.GetHostAddresses: query only)
     "scriptblock": {"create"},
     "system.diagnostics.process": {"start"},  # only in PROCESS_FUNCTION
 }
@@ -69,6 +74,7 @@ ALLOWED_METHODS = {
     "open", "addscript", "addargument", "begininvoke", "endinvoke", "beginstop",
     "send", "receive", "getbytes",  # Socket: the CONNECT request a proxy probe asks for its tunnel with
     "padleft",  # string: sortable version keys
+    "getstream", "authenticateasclientasync",  # TcpClient/SslStream: the hrw2 probe's TLS handshake
     "readtoendasync", "waitforexit", "kill",  # only in PROCESS_FUNCTION: its own child's output and timeout
 }  # fmt: skip
 # Facts v2 runs one program: azcmagent.exe, read-only (azcmagent-show, azcmagent-config `list`,
@@ -80,7 +86,11 @@ ALLOWED_METHODS = {
 PROCESS_FUNCTION = "invoke-umcazcmagent"
 PROCESS_ONLY = {("method", "readtoendasync"), ("method", "waitforexit"), ("method", "kill"),
                 ("static", "system.diagnostics.process::start"), ("new", "system.diagnostics.processstartinfo")}  # fmt: skip
-AZCMAGENT_ARGUMENTS = {"show -j", "config list -j", "version"}
+# azcmagent-check (Learn) tests connectivity and changes nothing, but contacts Azure: the collector
+# runs it only for scan --arc-check, and a region joins it only as the one expression below, after
+# PROCESS_FUNCTION checked it against ^[a-z0-9]{0,40}$ (test_windows_static.py pins that line).
+AZCMAGENT_ARGUMENTS = {"show -j", "config list -j", "version", "check -j"}
+AZCMAGENT_ARGUMENT_EXPRESSIONS = {"'check -j --location ' + $region"}
 AZCMAGENT_PATH = "join-path $env:programfiles 'azureconnectedmachineagent\\azcmagent.exe'"
 PS7_ONLY_NODES = {"pipeline_chain_tail"}
 PS7_ONLY_PARAMETERS = {"-parallel"}
@@ -283,8 +293,8 @@ def _check_assignment(src: bytes, node: tree_sitter.Node, line: int) -> list[Vio
     if text.endswith(".arguments") or text.endswith(".filename") or text == "$umcazcmagentexe":
         # the one program the collector starts, and how (PROCESS_FUNCTION above)
         inside = _function_of(src, node) == PROCESS_FUNCTION
-        if text.endswith(".arguments") and not (inside and value and value.strip("'\"") in AZCMAGENT_ARGUMENTS
-                                                and value[0] == value[-1] and value[0] in "'\""):  # fmt: skip
+        literal = bool(value) and value.strip("'\"") in AZCMAGENT_ARGUMENTS and value[0] == value[-1] and value[0] in "'\""
+        if text.endswith(".arguments") and not (inside and (literal or (value or "").lower() in AZCMAGENT_ARGUMENT_EXPRESSIONS)):
             return [Violation(line, f"process arguments {right[:40]!r} not on the azcmagent read-only list")]
         if text.endswith(".filename") and not (inside and (value or "").lower() == "$umcazcmagentexe"):
             return [Violation(line, f"process file name {right[:40]!r} is not $UmcAzcmagentExe")]

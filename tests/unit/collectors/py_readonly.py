@@ -7,8 +7,9 @@ therefore allowed under three conditions checked here: it is imported once, at m
 ``subprocess.run``; and every ``run_readonly(host, TOOL, (ARGS...), timeout)`` call names a literal
 tool and literal leading arguments that are on ALLOWED_COMMANDS below, as is every entry of the
 collector's own ``READONLY_COMMANDS`` table (which run_readonly() enforces again at run time).
-``azcmagent check`` (contacts Azure) and ``azcmagent extension list`` (needs a service stopped)
-are deliberately not on the list.
+``azcmagent extension list`` (needs a service stopped) is deliberately not on the list;
+``azcmagent check -j`` (contacts Azure) is, for the opt-in ``scan --arc-check`` only (a bare
+``check`` without ``-j`` is still refused).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ ALLOWED_COMMANDS = {
     ("azcmagent", ("show", "-j")),
     ("azcmagent", ("config", "list", "-j")),
     ("azcmagent", ("version",)),
+    # azcmagent-check on Learn: tests connectivity only (read-only), but contacts Azure, so the
+    # collector runs it only when the params ask (scan --arc-check); any --location/--cloud may follow.
+    ("azcmagent", ("check", "-j")),
     ("systemctl", ("is-active",)),
     ("systemctl", ("is-enabled",)),
 }

@@ -21,6 +21,7 @@ import pytest
 
 from umcheck import envelope
 from umcheck.collectors.invocation import CollectorParams
+from umcheck.endpoints import ARC_ENDPOINTS, successor_templates
 from umcheck.facts import Facts
 from umcheck.packs.successor.migration import migration
 from umcheck.rules import RuleContext, evaluate
@@ -32,10 +33,18 @@ from .listeners import HttpListener, SilentListener, closed_port, make_tls
 ROOTS = Path(__file__).resolve().parents[2] / "golden" / "collector_roots"
 SCRIPT = Path(__file__).resolve().parents[3] / "umcheck" / "collectors" / "linux.py"
 WS1 = "d6c6a1d2-6a4f-4a2b-9d1e-0123456789ab"
+SR_ACCOUNT = "0b2c3d4e-aaaa-4bbb-8ccc-1d2e3f405162"  # the successor roots' worker account (ACCOUNT below)
+# facts v2 probes (umcheck/endpoints.py): the Arc hosts, and the worker's own jrds/agentsvc hosts
+ARC_TEMPLATES = [{"name": t.name, "template": t.template, "port": t.port, "kind": t.kind}
+                 for t in successor_templates("public")]  # fmt: skip
+ARC_HOSTS = [e.host for e in ARC_ENDPOINTS["public"]]
+HRW2_HOSTS = [f"{SR_ACCOUNT}.jrds.we.azure-automation.net", f"{SR_ACCOUNT}.agentsvc.we.azure-automation.net"]
 TLS_HOSTS = [
     "packages.microsoft.com",
     "rhui4-1.microsoft.com",
     "we-jobruntimedata-prod-su1.azure-automation.net",
+    *ARC_HOSTS,
+    *HRW2_HOSTS,
 ]
 
 
@@ -300,6 +309,7 @@ def himds():
 
 def v2_params(peers, himds_address: str, **kw) -> CollectorParams:
     overrides = {**healthy_overrides(peers), "localhost": himds_address, "169.254.169.254": peers["closed"]}
+    kw.setdefault("endpoints", ARC_TEMPLATES)
     return CollectorParams(probe_timeout=2.0, probe_overrides=overrides, **kw)
 
 
@@ -396,6 +406,9 @@ def test_arc_troubled_root_fails_the_rules_it_was_built_for(peers, tmp_path) -> 
         "SR.Arc.OsSupported": "NotApplicable",  # an Azure VM
         "SR.Hrw2.Prereqs": "Passed", "SR.Aum.LinuxRepos": "Passed",
         "SR.Aum.AutoAssessTimer": "PassedWithWarning",  # the timer is inactive
+        "SR.Arc.Endpoints": "NotApplicable",  # an Azure VM
+        # the settings URL's host (not-an-automation-url.example.com) answers plain HTTP: no TLS
+        "SR.Hrw2.Connectivity": "Failed",
     }  # fmt: skip
 
 
@@ -457,9 +470,86 @@ def test_a_failing_v2_section_is_that_sections_error_only(peers, himds, tmp_path
 def test_v2_sections_do_not_lengthen_a_black_holed_run(peers) -> None:
     """The issue's bound: one probe timeout + 2 s with every endpoint (and himds) hanging; the v2
     sections and their commands run while the probes wait."""
-    params = CollectorParams(probe_timeout=1.5, probe_overrides={"*": peers["silent"].address})
+    params = CollectorParams(probe_timeout=1.5, endpoints=ARC_TEMPLATES, probe_overrides={"*": peers["silent"].address})
     doc, facts, elapsed, _ = collect(ROOTS / "successor_healthy", peers, params)
     assert doc["collector"]["errors"] == []
     assert facts.section("arc").himds.error == "timeout"
-    assert all(p.error == "timeout" for p in facts.probes() if p.kind != "tcp")
+    assert {"arc", "hrw2"} <= {p.kind for p in facts.probes()}  # the successor probes are in the bound too
+    assert all(p.error == "timeout" for p in facts.probes() if p.kind not in ("tcp", "wireserver"))
     assert elapsed < 1.5 + 2.0
+
+
+# --------------------------------------------------------------------------------------------
+# Successor probes (docs/facts.md "Successor probes") and the opt-in azcmagent check
+
+
+def test_successor_probes_are_inside_the_black_holed_bound(peers, tmp_path) -> None:
+    """The bound with the successor probes too: Arc endpoints, WireServer (the root made to look like
+    an Azure VM) and the worker's own jrds/agentsvc hosts, every one of them hanging."""
+    root = copy_root("successor_healthy", tmp_path)
+    (root / "lib/systemd/system/walinuxagent.service").write_text("[Service]\n")
+    params = CollectorParams(probe_timeout=1.5, endpoints=ARC_TEMPLATES, probe_overrides={"*": peers["silent"].address})
+    doc, facts, elapsed, _ = collect(root, peers, params)
+    assert doc["collector"]["errors"] == []
+    kinds = {p.kind for p in facts.probes()}
+    assert {"arc", "wireserver", "hrw2"} <= kinds and "wu" not in kinds  # WU: the Windows client only
+    assert {p.name for p in facts.probes(kind="hrw2")} == {"hrw2_jrds", "hrw2_agentsvc"}
+    assert all(p.error == "timeout" for p in facts.probes() if p.kind in ("arc", "hrw2"))  # TLS never completes
+    assert all(p.ok for p in facts.probes(kind="wireserver"))  # TCP connect only: the silent listener accepts
+    assert elapsed < 1.5 + 2.0
+
+
+def test_wireserver_is_not_probed_off_azure_and_arc_goes_through_the_agents_proxy(peers, himds, tmp_path) -> None:
+    root = copy_root("successor_healthy", tmp_path)
+    (root / "etc/environment").write_text('HTTPS_PROXY="http://arcproxy.corp.example:3128"\n')
+    params = v2_params(peers, himds.address)
+    params = CollectorParams(probe_timeout=2.0, endpoints=ARC_TEMPLATES,
+                             probe_overrides={**params.probe_overrides, "arcproxy.corp.example": peers["http"].address})
+    _, facts, _, _ = collect(root, peers, params)
+    assert facts.probes(kind="wireserver") == []  # an Arc server: no guest agent, no Azure asset tag
+    arc = facts.probes(kind="arc")
+    assert arc and all(p.via == "proxy" for p in arc)  # the agent's proxy (§2.5), not direct
+    assert any(r.startswith(b"CONNECT login.microsoftonline.com:443") for r in peers["http"].requests)
+
+
+CHECK_STAND_IN = """#!/bin/sh
+echo "$*" >> "$UMC_AZCMAGENT_LOG"
+case "$1" in
+  check) cat <<'EOF2'
+{"location": "westeurope", "cloud": "AzureCloud",
+ "endpoints": [{"endpoint": "https://gbl.his.arc.azure.com", "reachable": true, "private": false},
+               {"endpoint": "https://pas.windows.net", "reachable": false}]}
+EOF2
+  ;;
+  *) exec "$(dirname "$0")/azcmagent.orig" "$@" ;;
+esac
+"""
+
+
+def _check_root(tmp_path: Path) -> Path:
+    root = copy_root("successor_healthy", tmp_path)
+    agent = root / "opt/azcmagent/bin/azcmagent"
+    agent.rename(agent.with_name("azcmagent.orig"))
+    agent.write_text(CHECK_STAND_IN)
+    agent.chmod(0o755)
+    return root
+
+
+def test_azcmagent_check_runs_only_when_asked_and_is_read_tolerantly(peers, himds, tmp_path) -> None:
+    """azcmagent-check on Learn: `check -j --location <region>`; the region is the agent's own (show -j).
+    Its JSON schema is undocumented: rows are read tolerantly, and never fail a host alone."""
+    root = _check_root(tmp_path)
+    log = tmp_path / "azcmagent.log"
+    env = {"UMC_AZCMAGENT_LOG": str(log)}
+    _, facts, _, _ = collect(root, peers, v2_params(peers, himds.address), extra_env=env)
+    assert facts.section("arc").check is None and "check" not in log.read_text()  # opt-in only
+    log.write_text("")
+    _, facts, _, _ = collect(root, peers, v2_params(peers, himds.address, arc_check=True, arc_location="eastus"),
+                             extra_env=env)  # fmt: skip
+    assert "check -j --location westeurope" in log.read_text().splitlines()  # the agent's region wins
+    check = facts.section("arc").check
+    assert (check.location, check.exit_code, check.error) == ("westeurope", 0, None)
+    assert {(e.endpoint, e.reachable) for e in check.endpoints} == {
+        ("https://gbl.his.arc.azure.com", True), ("https://pas.windows.net", False)}  # fmt: skip
+    results = successor_outcomes(facts, RuleContext(hrw_account_url=ACCOUNT_URL, now=NOW))
+    assert results["SR.Arc.Endpoints"] == "PassedWithWarning"  # umcheck's own probe of pas.windows.net answered

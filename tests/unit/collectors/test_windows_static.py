@@ -170,6 +170,9 @@ AZCMAGENT_ARGS_LINE = "    if ($Which -eq 'show') { $psi.Arguments = 'show -j' }
         "    if ($Which -eq 'show') { $psi.Arguments = $Which }",
         "    if ($Which -eq 'show') { $psi.Arguments = 'show -j'; $psi.FileName = 'sc.exe' }",
         "    if ($Which -eq 'show') { $psi.Arguments = 'show -j' + ' ; logs' }",
+        "    if ($Which -eq 'show') { $psi.Arguments = 'check -j --location ' + $Which }",  # unvalidated text
+        "    if ($Which -eq 'show') { $psi.Arguments = 'check -j --location ' + $Region + ' --cloud x' }",
+        "    if ($Which -eq 'show') { $psi.Arguments = 'check' }",  # without -j: not the pinned form
     ],
 )
 def test_azcmagent_runs_only_with_read_only_arguments(planted: str) -> None:
@@ -190,3 +193,14 @@ def test_the_v2_sections_never_read_protected_settings_or_the_himds_key_file() -
 
 def test_facts_version_2_is_written() -> None:
     assert re.search(r"^\s*facts_version = 2$", SCRIPT, re.M)
+
+
+def test_azcmagent_check_is_opt_in_and_its_region_validated() -> None:
+    """azcmagent-check on Learn contacts Azure: only `scan --arc-check` (params arc_check) runs it,
+    and the one variable part, the region, is checked against ^[a-z0-9]{0,40}$ before it is used."""
+    fn = SCRIPT[SCRIPT.index("function Invoke-UmcAzcmagent"):SCRIPT.index("function ConvertTo-UmcKey")]
+    guard = "    if ($Region -cnotmatch '^[a-z0-9]{0,40}$') { return $null }  # -c: case-sensitive"
+    assert guard in fn and fn.index(guard) < fn.index("$psi.Arguments")
+    calls = [ln.strip() for ln in SCRIPT.splitlines() if "Get-UmcArcCheck " in ln and not ln.lstrip().startswith(("#", "function"))]
+    assert calls == ["if ($P.arc_check) { $out.check = Get-UmcArcCheck $out.location }"]
+    assert "if ($doc.arc_check -eq $true) { $P.arc_check = $true }" in SCRIPT  # a boolean true, nothing else

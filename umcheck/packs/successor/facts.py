@@ -44,6 +44,26 @@ class LogonRight:
 
 
 @dataclass(frozen=True)
+class ArcCheckEndpoint:
+    """One row of ``azcmagent check -j`` as umcheck could read it (the JSON schema is undocumented [U])."""
+
+    endpoint: str
+    reachable: bool | None = None
+    private: bool | None = None  # resolved to a private address (Private Link), when the row says so
+
+
+@dataclass(frozen=True)
+class ArcCheck:
+    """``azcmagent check -j [--location <region>]``, run only with ``umcheck scan --arc-check`` (it
+    contacts Azure). ``endpoints`` empty with ``error`` set: ran, but nothing could be read."""
+
+    location: str | None = None  # the --location passed (None: the agent's own region)
+    exit_code: int | None = None
+    endpoints: list[ArcCheckEndpoint] = field(default_factory=list)
+    error: str | None = None  # timeout / not json / no endpoint rows / not run (agent absent)
+
+
+@dataclass(frozen=True)
 class ArcAgent:
     """Azure Connected Machine agent: presence, ``azcmagent show -j`` / ``config list -j`` fields."""
 
@@ -63,6 +83,7 @@ class ArcAgent:
     # Windows, read when the agent is installed; None: not read (Linux, older collector, no agent).
     tls_cipher_suites: list[str] | None = None  # enabled suites, in order (Get-TlsCipherSuite / SSL\00010002)
     service_logon: LogonRight | None = None  # "Log on as a service" by GPO: NT SERVICE\himds needs it
+    check: ArcCheck | None = None  # azcmagent check, opt-in (scan --arc-check); None: not run
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from umcheck.facts import Facts
+from umcheck.facts import Facts, NotCollected, Probe
 from umcheck.packs.successor.common import (
     AZURE_VM,
     HRW2,
@@ -44,7 +44,24 @@ def check_guest_agent(facts: Facts, ctx: RuleContext) -> Verdict:
     if stopped:
         return Verdict(CheckResult.FAILED, f"The Azure guest agent is not running ({', '.join(stopped)}).",
                        reason="AgentStopped", evidence=ev)  # fmt: skip
-    return Verdict(CheckResult.PASSED, "The Azure guest agent is running.", evidence=ev)
+    # WireServer 168.63.129.16:80/:32526 (AzureUpdateManager troubleshooter, C): the agent's channel to
+    # the platform. Probed only where the host looks like an Azure VM; none probed = not judged.
+    wire = [p for p in optional_probes(facts, "wireserver") if p.error != "skipped"]
+    ev["wireserver"] = {f"{p.target}:{p.port}": "ok" if p.ok else (p.error or "failed") for p in wire} or "not probed"
+    blocked = [f"{p.target}:{p.port}" for p in wire if not p.ok]
+    if blocked:
+        return Verdict(CheckResult.FAILED, f"The guest agent runs but the WireServer is blocked ({', '.join(blocked)}): "
+                       "extensions cannot be installed or report status.", reason="WireServerBlocked", evidence=ev)  # fmt: skip
+    return Verdict(CheckResult.PASSED, "The Azure guest agent is running" + (" and reaches the WireServer." if wire else "."),
+                   evidence=ev)  # fmt: skip
+
+
+def optional_probes(facts: Facts, kind: str) -> list[Probe]:
+    """Probes of one kind; none when the probes were not collected (the rule then judges without them)."""
+    try:
+        return facts.probes(kind=kind)
+    except NotCollected:
+        return []
 
 
 # 14 SR.Hrw2.ExtensionPresent --------------------------------------------------------------------------

@@ -128,6 +128,25 @@ SUCCESSOR_REMEDIATION: dict[str, Remediation] = {
     "SR.Aum.AutoAssessTimer": _r("Re-enable periodic assessment for the machine in Update Manager.",
                                  ["systemctl status MsftLinuxPatchAutoAssess.timer"],
                                  "systemctl is-active MsftLinuxPatchAutoAssess.timer prints active.", [_AUM_TS], "sh"),
+    "SR.Arc.Endpoints": _r(
+        "Open outbound TCP 443 to the Arc endpoints (or give the agent a proxy that allows them), then verify with "
+        "the agent's own check.",
+        ['azcmagent config set proxy.url "http://proxy.example:8080"  # only if a proxy is the way out',
+         "azcmagent check --location <region>"],
+        "azcmagent check reports every endpoint reachable; re-run umcheck (scan --arc-check runs it for you).",
+        [f"{_ARC}/network-requirements", f"{_ARC}/azcmagent-check"]),
+    "SR.Hrw2.Connectivity": _r(
+        "Allow TCP 443 to *.azure-automation.net (US Gov: *.azure-automation.us); with Private Link, link the VNet to "
+        "privatelink.azure-automation.net; set the extension's own proxy if one is needed (it does not use the agent's).",
+        ["Resolve-DnsName <accountId>.jrds.<region>.azure-automation.net",
+         "Test-NetConnection <accountId>.jrds.<region>.azure-automation.net -Port 443"],
+        "Both names resolve (to the private endpoint under Private Link) and connect; re-run umcheck.",
+        [_HRW_INSTALL, f"{_L}/automation/automation-network-configuration", _HRW_TS]),
+    "SR.Aum.WuEndpoints": _r(
+        "Allow the Windows Update endpoints through the firewall and the WinHTTP proxy (or use WSUS only).",
+        ["netsh winhttp show proxy", "Test-NetConnection dl.delivery.mp.microsoft.com -Port 443"],
+        "Update Manager's 'Check for updates' completes; re-run umcheck.",
+        [f"{_L}/update-manager/prerequisites", _AUM_TS]),
     "SR.Leg.MmaPresent": _r("After Update Manager and the extension worker are validated, remove the Log Analytics agent.",
                             ["# Control Panel > Microsoft Monitoring Agent: remove the workspaces, then uninstall"],
                             "Re-run umcheck.", [f"{_L}/azure-monitor/agents/agent-manage"]),
