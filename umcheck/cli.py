@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "history",
     "diff",
     "config",
+    "worker",
 ]
 
 

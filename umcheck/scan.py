@@ -291,7 +291,7 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
                          cross_check=req.cross_check, arc_check=req.arc_check)  # fmt: skip
     usable = [h for h in hosts if h.settings is not None]
     skipped = {h.name: f"not scanned: {h.problem}" for h in hosts if h.settings is None} | gone
-    if not usable and not done:
+    if not usable and not done and not req.dispatch.broker:  # --dispatch: workers may resolve what cannot be here
         first = next(iter(skipped.values()), "no host selected")
         raise UsageError(f"no host can be scanned ({first})")
     targets = [target_for(h.settings, options) for h in usable]

@@ -134,8 +134,9 @@ def add_pack_option(p: argparse.ArgumentParser) -> None:
 def add_dispatch_options(p: argparse.ArgumentParser) -> None:
     """``--workers`` and ``--dispatch``: how a scan fans out beyond one process (docs/scaling.md)."""
     p.add_argument("--workers", type=int, metavar="N",
-                   help="worker processes on this machine (default: the usable cores, one process for "
-                        "small fleets; 1 = everything in this process)")  # fmt: skip
+                   help="worker processes on this machine (default: one per 50 hosts, at most the usable "
+                        "cores, so fleets under 100 hosts stay in one process; 1 = everything in this "
+                        "process; --forks is divided among them)")  # fmt: skip
     p.add_argument("--dispatch", metavar="BROKER_URL",
                    help="send the hosts to 'umcheck worker' processes through this broker "
                         "(redis://HOST:PORT/DB or rediss://...), each segment to its own queue")  # fmt: skip
@@ -151,7 +152,9 @@ def dispatch_from(args: argparse.Namespace):
     if workers is not None and workers < 1:
         raise UsageError(f"--workers {workers}: give 1 or more")
     if broker is not None and not broker.startswith(("redis://", "rediss://")):
-        raise UsageError(f"--dispatch {broker!r}: give a Redis URL, redis://HOST:PORT/DB or rediss://HOST:PORT/DB")
+        from umcheck.dispatch.celery.broker import mask  # a mistyped URL may still carry a password
+
+        raise UsageError(f"--dispatch {mask(broker)!r}: give a Redis URL, redis://HOST:PORT/DB or rediss://HOST:PORT/DB")
     if broker and workers is not None:
         raise UsageError("--workers and --dispatch: choose one (with --dispatch, 'umcheck worker' runs the hosts)")
     return Dispatch(workers=workers, broker=broker)

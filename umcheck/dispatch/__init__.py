@@ -43,6 +43,9 @@ def make_runner(
     ScanRequest).
     """
     if dispatch.broker:
+        from umcheck.dispatch.celery import require_celery
+
+        require_celery("--dispatch")
         from umcheck.dispatch.celery.controller import CeleryRunner
 
         return CeleryRunner(dispatch, options, factory, sinks, earlier, context=context)

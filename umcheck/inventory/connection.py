@@ -28,7 +28,7 @@ from umcheck.inventory.templating import RenderError, is_template, to_bool
 
 log = logging.getLogger("umcheck.inventory")
 
-CONNECTIONS = ("winrm", "psrp", "ssh", "local")
+CONNECTIONS = ("winrm", "psrp", "ssh", "local", "fake")
 _CONNECTION_ALIASES = {"smart": "ssh", "paramiko": "ssh", "paramiko_ssh": "ssh"}
 CLOUDS = ("public", "usgov", "china")
 OS_NAMES = ("windows", "linux")
@@ -42,6 +42,7 @@ HOST_VARS = {
     "psrp": ("ansible_host", "ansible_psrp_host"),
     "ssh": ("ansible_host", "ansible_ssh_host"),
     "local": ("ansible_host",),
+    "fake": (),  # bench/test only: answered in-process by the simulator, no address at all
 }
 _PASSWORD_VARS = (
     "ansible_password",
@@ -64,6 +65,8 @@ UMCHECK_VARS: dict[str, str] = {
     "umcheck_wants_hrw": "true if the host runs user runbooks (needs the extension-based worker); default: guessed",
     "umcheck_hrw_account_url": "the account's AutomationHybridServiceUrl, compared with the worker extension's",
     "umcheck_migration": "false if the host is not moving to Update Manager (migration grade: Not applicable)",
+    "umcheck_segment": "network segment whose jump hosts reach this host (--dispatch: queue umcheck.SEGMENT)",
+    "umcheck_fake_state": "ansible_connection fake only (benches, tests): simulator state(s) the host answers with",
 }
 
 
@@ -114,6 +117,7 @@ class ConnectionSettings:
     kerberos_hostname_override: str | None = None  # Kerberos: ask for HTTP/<this> instead of HTTP/<host>
     kerberos_delegation: bool = False  # Kerberos: forward the TGT to the host
     kinit_mode: str | None = None  # Kerberos: managed (kinit with the password) / manual; None = by password
+    fake_states: tuple[str, ...] = ()  # connection fake: simulator states (umcheck.sim.machines)
     cloud: str = "public"
     automation_account_location: str | None = None
     is_azure: bool | None = None
@@ -122,6 +126,7 @@ class ConnectionSettings:
     migrating: bool = True
     timeout: float | None = None
     probe_timeout: float | None = None
+    segment: str = "default"  # --dispatch: the Celery queue umcheck.<segment> whose workers reach it
 
 
 class _Vars:
@@ -256,7 +261,7 @@ def _connection_type(v: _Vars) -> str:
     if short not in CONNECTIONS:
         raise DeferredProblem(
             f"ansible_connection '{raw}' is not supported by umcheck (use winrm, psrp, ssh or "
-            "local), exclude this host from the pattern"
+            "local; fake for benches), exclude this host from the pattern"
         )
     return short
 
@@ -354,10 +359,42 @@ def _user_known_hosts(ssh_args: str) -> str | None:
     return match.group(1).strip("'\"") if match else None
 
 
+def _fake_states(value: Any) -> tuple[str, ...]:
+    """One simulator state name, or several (a list or comma-separated), applied in order."""
+    items = value if isinstance(value, list) else _text(value).split(",")
+    states = tuple(_text(i).strip() for i in items if _text(i).strip())
+    if not states:
+        raise ValueError("names no simulator state")
+    return states
+
+
+def _fake(v: _Vars, s: dict[str, Any]) -> None:
+    """Bench/test hosts: ``ansible_host`` is ignored, the simulator answers in this process."""
+    s["host"] = s["name"]
+    s["fake_states"] = v.get(_fake_states, "umcheck_fake_state", default=("healthy",))
+
+
+def _check_fake_states(v: _Vars, s: dict[str, Any]) -> None:
+    from umcheck.sim.machines import UnknownState, check_states  # only fake hosts need the simulator
+
+    try:
+        check_states(s["os"], s["fake_states"])
+    except UnknownState as exc:
+        raise v.fail("umcheck_fake_state", str(exc)) from None
+
+
+def _segment(value: Any) -> str:
+    """A segment names a Celery queue (``umcheck.<segment>``): letters, digits, ``-``, ``_`` and ``.``."""
+    text = _text(value).strip()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", text):
+        raise ValueError(f"{_short(value)} is not a segment name (letters, digits, '-', '_', '.')")
+    return text
+
+
 def _infer_os(connection: str, shell_type: str | None) -> str:
     if connection in ("winrm", "psrp"):
         return "windows"
-    if connection == "ssh":
+    if connection in ("ssh", "fake"):
         return "windows" if shell_type in WINDOWS_SHELLS else "linux"
     return "windows" if sys.platform == "win32" else "linux"  # local: the controller itself
 
@@ -398,6 +435,8 @@ def build_connection(
         _psrp(v, s)
     elif s["connection"] == "ssh":
         _ssh(v, s)
+    elif s["connection"] == "fake":
+        _fake(v, s)
     else:
         s["host"] = v.get(_text, *HOST_VARS["local"], default=name)
         s["user"] = v.get(_text, "ansible_user")
@@ -410,6 +449,8 @@ def build_connection(
         raise v.fail(
             "umcheck_os", f"is linux but ansible_connection is {s['connection']}, which only reaches Windows"
         )
+    if s["connection"] == "fake":
+        _check_fake_states(v, s)
     s["cloud"] = v.get(_choice(*CLOUDS), "umcheck_cloud", default="public")
     s["automation_account_location"] = v.get(
         lambda x: _text(x).strip().lower().replace(" ", ""), "umcheck_automation_account_location"
@@ -420,6 +461,7 @@ def build_connection(
     s["migrating"] = v.get(to_bool, "umcheck_migration", default=True)
     s["timeout"] = v.get(_seconds, "umcheck_timeout")
     s["probe_timeout"] = v.get(_seconds, "umcheck_probe_timeout")
+    s["segment"] = v.get(_segment, "umcheck_segment", default="default")
     s["connect_timeout"] = v.get(_seconds, "umcheck_connect_timeout", default=s.get("connect_timeout"))
     return ConnectionSettings(**s)
 

@@ -32,6 +32,10 @@ def make_transport(settings: ConnectionSettings, shared: Shared) -> Transport:
         from umcheck.transports.local import LocalTransport
 
         return LocalTransport(settings, shared)
+    if kind == "fake":  # benches and tests: the simulator answers in this process
+        from umcheck.transports.simulated import SimulatedTransport
+
+        return SimulatedTransport(settings)
     raise UsageError(f"{settings.name}: unsupported connection '{kind}' (use winrm, psrp, ssh or local)")
 
 

@@ -1,0 +1,301 @@
+"""`umcheck scan --dispatch` through a real redis-server to real `umcheck worker` processes.
+
+The fleet is a `umcheck sim start` subprocess; its inventory gets a segment per group. Workers
+know the fleet's password (an environment variable the inventory looks up); the controller does
+not, so every password is resolved on a worker. Waiting is on events (ready lines, journal
+lines), never on fixed sleeps; deadlines are generous for a loaded 2-core machine.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import signal
+import time
+from pathlib import Path
+
+import yaml
+from celery_helpers import free_port, start_redis, start_worker, stop_redis, umcheck
+from scan.e2e import (
+    PASSWORD,
+    SimProcess,
+    host_lines,
+    output,
+    read_journal_lines,
+    wait_for_hosts_in_journal,
+)
+
+SEGMENTS = {"windows_winrm": "seg-a", "linux": "seg-b"}
+
+
+def _fleet(procs, tmp: Path, env, *, windows: int, linux: int, run_ms: int) -> tuple[SimProcess, set[str]]:
+    scenario = tmp / "scenario.yml"
+    lines = ["name: dispatch", "hosts:"]
+    if windows:
+        lines.append(f"  - {{name: win, count: {windows}, transport: winrm, auth: ntlm, run_ms: {run_ms}}}")
+    if linux:
+        lines.append(f"  - {{name: lnx, count: {linux}, transport: ssh, auth: key, run_ms: {run_ms}}}")
+    scenario.write_text("\n".join(lines) + "\n")
+    sim = SimProcess.start(procs, tmp, scenario, env)
+    doc = yaml.safe_load(sim.inventory.read_text())
+    for group, children in doc["all"]["children"].items():
+        children["vars"] = {"umcheck_segment": SEGMENTS.get(group, "default")}
+    sim.inventory.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return sim, {h["name"] for h in sim.ready["hosts"]}
+
+
+def _scan(procs, tmp: Path, sim: SimProcess, url: str, env, *extra: str, log: str = "scan"):
+    argv = umcheck("scan", "-i", str(sim.inventory), "-o", str(tmp / "reports"), "--format", "json",
+                   "--timeout", "90", "--dispatch", url, *extra)  # fmt: skip
+    return procs.start(argv, log=tmp / log, env=env, cwd=tmp)
+
+
+def _finish(proc, timeout: float = 240) -> tuple[str, str]:
+    proc.wait(timeout)
+    return output(proc)
+
+
+def _once_each(run_dir: Path, names: set[str]) -> dict[str, dict]:
+    """Every host exactly once in the journal (not counting lines of hosts cancelled by Ctrl-C, which
+    a resume scans again) and in report.json; returns the report's hosts."""
+    lines = read_journal_lines(run_dir / "journal.jsonl")
+    per_host = collections.Counter(r["name"] for r in host_lines(lines) if r["status"] != "cancelled")
+    assert set(per_host) == names and set(per_host.values()) == {1}, per_host.most_common(3)
+    report = json.loads((run_dir / "report.json").read_text())
+    counted = collections.Counter(h["name"] for h in report["hosts"])
+    assert set(counted) == names and set(counted.values()) == {1}, counted.most_common(3)
+    return {h["name"]: h for h in report["hosts"]}
+
+
+def _run_dir(tmp: Path) -> Path:
+    """The one run that got as far as a report (a refused run leaves an empty journal at most)."""
+    (report,) = list((tmp / "reports").glob("*/report.json"))
+    return report.parent
+
+
+def test_two_segments_each_host_once_by_a_worker_of_its_segment(tmp_path, procs, redis_server, worker_env,
+                                                                 controller_env):  # fmt: skip
+    sim, names = _fleet(procs, tmp_path, worker_env, windows=8, linux=8, run_ms=200)
+    start_worker(procs, tmp_path, redis_server.url, "seg-a", "wa", worker_env)
+    start_worker(procs, tmp_path, redis_server.url, "seg-b", "wb", worker_env)
+    scan = _scan(procs, tmp_path, sim, redis_server.url, controller_env)
+    out, err = _finish(scan)
+    assert scan.returncode == 0, err[-3000:]
+    hosts = _once_each(_run_dir(tmp_path), names)
+    assert all(h["status"] == "ok" for h in hosts.values()), {n: h["error"] for n, h in hosts.items() if h["error"]}
+    for name, host in hosts.items():
+        expected = "wa@" if name.startswith("win") else "wb@"  # win* are seg-a, lnx* seg-b
+        assert host["worker"] and host["worker"].startswith(expected), (name, host["worker"])
+    assert sim.stop() == len(names)  # no host ran twice
+
+
+def test_worker_killed_mid_chunk_loses_nothing_and_duplicates_nothing(tmp_path, procs, redis_server, worker_env,
+                                                                      controller_env):  # fmt: skip
+    sim, names = _fleet(procs, tmp_path, worker_env, windows=16, linux=0, run_ms=1500)
+    vt = ("--visibility-timeout", "8", "--forks", "2")
+    first = start_worker(procs, tmp_path, redis_server.url, "seg-a", "w1", worker_env, *vt)
+    scan = _scan(procs, tmp_path, sim, redis_server.url, {**controller_env, "UMCHECK_DISPATCH_CHUNK": "8"})
+    run_dir = wait_for_hosts_in_journal(tmp_path / "reports", scan, at_least=2, timeout=120)
+    first.send_signal(signal.SIGKILL)  # mid-chunk: 8 hosts, 2 at a time, 1.5 s each
+    killed_at = time.monotonic()
+    first.wait(10)
+    start_worker(procs, tmp_path, redis_server.url, "seg-a", "w2", worker_env, *vt)
+    out, err = _finish(scan)
+    assert scan.returncode == 0, err[-3000:]
+    # re-delivered after the 8 s visibility timeout and a 10 s sweep, not kombu's default 100 s sweep
+    assert time.monotonic() - killed_at < 80
+    hosts = _once_each(run_dir, names)
+    assert all(h["status"] == "ok" for h in hosts.values())
+    by_worker = collections.Counter(h["worker"].split("@")[0] for h in hosts.values())
+    assert by_worker["w1"] >= 2 and by_worker["w1"] + by_worker["w2"] == len(names), by_worker
+
+
+def test_controller_killed_then_resume_scans_each_host_once(tmp_path, procs, redis_server, worker_env,
+                                                            controller_env):  # fmt: skip
+    sim, names = _fleet(procs, tmp_path, worker_env, windows=10, linux=10, run_ms=800)
+    start_worker(procs, tmp_path, redis_server.url, "seg-a", "wa", worker_env, "--forks", "2")
+    start_worker(procs, tmp_path, redis_server.url, "seg-b", "wb", worker_env, "--forks", "2")
+    env = {**controller_env, "UMCHECK_DISPATCH_CHUNK": "4"}
+    scan = _scan(procs, tmp_path, sim, redis_server.url, env)
+    run_dir = wait_for_hosts_in_journal(tmp_path / "reports", scan, at_least=4, timeout=120)
+    scan.send_signal(signal.SIGKILL)
+    scan.wait(10)
+    before = host_lines(read_journal_lines(run_dir / "journal.jsonl"))
+    assert 4 <= len(before) < len(names)
+
+    resumed = _scan(procs, tmp_path, sim, redis_server.url, env, "--resume", run_dir.name, log="resume")
+    out, err = _finish(resumed)
+    assert resumed.returncode == 0, err[-3000:]
+    hosts = _once_each(run_dir, names)
+    assert all(h["status"] == "ok" for h in hosts.values())
+    assert all(h["worker"] for h in hosts.values())
+
+
+def test_broker_password_from_the_environment_appears_nowhere(tmp_path, procs, worker_env, controller_env):
+    secret = "Broker-Secret-4711"
+    server = start_redis(tmp_path / "redis-auth", password=secret)
+    try:
+        sim, names = _fleet(procs, tmp_path, worker_env, windows=3, linux=3, run_ms=100)
+        with_pw = {"UMCHECK_BROKER_PASSWORD": secret}
+        start_worker(procs, tmp_path, server.url, "seg-a", "wa", {**worker_env, **with_pw})
+        start_worker(procs, tmp_path, server.url, "seg-b", "wb", {**worker_env, **with_pw})
+
+        denied = _scan(procs, tmp_path, sim, server.url, controller_env, log="denied")
+        out, err = _finish(denied, 60)
+        assert denied.returncode == 2 and "cannot reach the broker redis://127.0.0.1:" in err, err
+        assert len(err.strip().splitlines()) == 1, err
+
+        scan = _scan(procs, tmp_path, sim, server.url, {**controller_env, **with_pw})
+        out, err = _finish(scan)
+        assert scan.returncode == 0, err[-3000:]
+        _once_each(_run_dir(tmp_path), names)
+        bad = start_worker_fails(procs, tmp_path, server.url, {**worker_env, "UMCHECK_BROKER_PASSWORD": "wrong-pw"})
+        assert "cannot reach the broker" in bad
+    finally:
+        stop_redis(server)
+    leaks = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "redis.conf"
+             and secret.encode() in p.read_bytes()]  # fmt: skip
+    assert not leaks, leaks
+
+
+def start_worker_fails(procs, tmp: Path, url: str, env) -> str:
+    proc = procs.start(umcheck("worker", "--queue", "seg-a", "--broker", url), log=tmp / "worker-bad", env=env, cwd=tmp)
+    proc.wait(60)
+    assert proc.returncode == 2
+    return output(proc)[1]
+
+
+def test_no_worker_on_a_segment_and_no_broker_are_one_line_errors(tmp_path, procs, redis_server, worker_env,
+                                                                   controller_env):  # fmt: skip
+    sim, _names = _fleet(procs, tmp_path, worker_env, windows=2, linux=2, run_ms=100)
+    start_worker(procs, tmp_path, redis_server.url, "seg-a", "wa", worker_env)
+    env = {**controller_env, "UMCHECK_DISPATCH_WORKER_WAIT": "2"}
+    started = time.monotonic()
+    scan = _scan(procs, tmp_path, sim, redis_server.url, env)
+    out, err = _finish(scan, 120)
+    assert scan.returncode == 2, err
+    assert "no umcheck worker is listening on queue umcheck.seg-b" in err
+    assert "umcheck worker --queue seg-b" in err and len(err.strip().splitlines()) == 1, err
+    assert time.monotonic() - started < 60
+
+    closed = _scan(procs, tmp_path, sim, f"redis://127.0.0.1:{_closed_port()}/0", env, log="closed")
+    out, err = _finish(closed, 120)
+    assert closed.returncode == 2 and "cannot reach the broker" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_literal_password_is_refused_before_anything_is_sent(tmp_path, procs, redis_server, controller_env):
+    inventory = tmp_path / "inv.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {
+        "h1": {"ansible_host": "127.0.0.1", "ansible_connection": "winrm", "ansible_password": "{{ pw }}",
+               "pw": PASSWORD},
+        "h2": {"ansible_host": "127.0.0.1", "ansible_connection": "winrm",
+               "ansible_password": "{{ lookup('env', 'SOME_VAR') }}"}}}}))  # fmt: skip
+    argv = umcheck("scan", "-i", str(inventory), "-o", str(tmp_path / "reports"), "--dispatch", redis_server.url)
+    proc = procs.start(argv, log=tmp_path / "scan", env=controller_env, cwd=tmp_path)
+    out, err = _finish(proc, 60)
+    assert proc.returncode == 2
+    assert "host h1: ansible_password is a password written in clear text" in err, err
+    assert PASSWORD not in out + err
+    assert redis_server.client().keys("umcheck.*") == []  # no chunk was queued
+
+
+def _closed_port() -> int:
+    return free_port()
+
+
+def test_rediss_with_a_private_ca_verifies_the_broker(tmp_path, procs, worker_env, controller_env):
+    from umcheck.sim.tls import CertificateAuthority
+
+    (tmp_path / "pki").mkdir()
+    ca = CertificateAuthority(tmp_path / "pki", "broker test CA")
+    cert = ca.issue("127.0.0.1", "localhost")
+    server = start_redis(tmp_path / "redis-tls", tls=(str(cert.cert_file), str(cert.key_file), str(ca.ca_file)))
+    try:
+        sim, names = _fleet(procs, tmp_path, worker_env, windows=2, linux=2, run_ms=100)
+        untrusted = procs.start(umcheck("worker", "--queue", "seg-a", "--broker", server.tls_url),
+                                log=tmp_path / "worker-untrusted", env=worker_env, cwd=tmp_path)  # fmt: skip
+        untrusted.wait(60)
+        assert untrusted.returncode == 2 and "certificate verify failed" in output(untrusted)[1], output(untrusted)
+        trust = ("--broker-ca", str(ca.ca_file))
+        start_worker(procs, tmp_path, server.tls_url, "seg-a", "wa", worker_env, *trust)
+        start_worker(procs, tmp_path, server.tls_url, "seg-b", "wb", worker_env, *trust)
+        scan = _scan(procs, tmp_path, sim, server.tls_url, {**controller_env, "UMCHECK_BROKER_CA": str(ca.ca_file)})
+        out, err = _finish(scan)
+        assert scan.returncode == 0, err[-3000:]
+        hosts = _once_each(_run_dir(tmp_path), names)
+        assert all(h["status"] == "ok" and h["worker"] for h in hosts.values())
+    finally:
+        stop_redis(server)
+
+
+def test_ctrl_c_cancels_pending_hosts_and_resume_finishes(tmp_path, procs, redis_server, worker_env, controller_env):
+    sim, names = _fleet(procs, tmp_path, worker_env, windows=12, linux=0, run_ms=1500)
+    start_worker(procs, tmp_path, redis_server.url, "seg-a", "wa", worker_env, "--forks", "2")
+    env = {**controller_env, "UMCHECK_DISPATCH_CHUNK": "4"}
+    scan = _scan(procs, tmp_path, sim, redis_server.url, env)
+    run_dir = wait_for_hosts_in_journal(tmp_path / "reports", scan, at_least=2, timeout=120)
+    interrupted_at = time.monotonic()
+    scan.send_signal(signal.SIGINT)
+    out, err = _finish(scan, 60)
+    assert scan.returncode == 130, err[-3000:]
+    assert time.monotonic() - interrupted_at < 30
+    report = json.loads((run_dir / "report.json").read_text())
+    assert report["interrupted"] is True
+    statuses = collections.Counter(h["status"] for h in report["hosts"])
+    assert set(statuses) <= {"ok", "cancelled"} and statuses["cancelled"] > 0, statuses
+    assert sorted(h["name"] for h in report["hosts"]) == sorted(names)
+
+    resumed = _scan(procs, tmp_path, sim, redis_server.url, env, "--resume", run_dir.name, log="resume")
+    out, err = _finish(resumed)
+    assert resumed.returncode == 0, err[-3000:]
+    hosts = _once_each(run_dir, names)
+    assert all(h["status"] == "ok" for h in hosts.values())
+
+
+def test_vaulted_passwords_cross_the_broker_encrypted_and_workers_decrypt_them(tmp_path, procs, redis_server,
+                                                                                controller_env):  # fmt: skip
+    """Windows hosts' password lives only in a vault-encrypted group_vars file; the workers have the
+    vault password file and no password variable. The queued task is read off the broker (its
+    worker is paused): the password is not in it, its re-encrypted form is."""
+    import base64
+
+    from umcheck.dispatch.celery.wire import encrypt
+    from umcheck.inventory.vault import VaultSecret
+
+    vault_file = tmp_path / "vault-pass"
+    vault_file.write_text("dispatch-vault-pw\n")
+    no_password_env = {k: v for k, v in controller_env.items()}
+    sim, names = _fleet(procs, tmp_path, {**no_password_env, "UMCHECK_E2E_SIM_PASSWORD": PASSWORD},
+                        windows=3, linux=0, run_ms=100)  # fmt: skip
+    doc = yaml.safe_load(sim.inventory.read_text())
+    for host in doc["all"]["children"]["windows_winrm"]["hosts"].values():
+        host["ansible_password"] = "{{ win_password }}"
+    sim.inventory.write_text(yaml.safe_dump(doc, sort_keys=False))
+    (sim.inventory.parent / "group_vars").mkdir()
+    secret = VaultSecret("default", "test", b"dispatch-vault-pw")
+    (sim.inventory.parent / "group_vars" / "windows_winrm.yml").write_text(
+        encrypt(f"win_password: '{PASSWORD}'\n", secret) + "\n")  # fmt: skip
+
+    worker = start_worker(procs, tmp_path, redis_server.url, "seg-a", "wa", no_password_env,
+                          "--vault-password-file", str(vault_file))  # fmt: skip
+    worker.send_signal(signal.SIGSTOP)  # its heartbeat key lives on for a while; the task waits in the queue
+    try:
+        scan = _scan(procs, tmp_path, sim, redis_server.url, controller_env, "--vault-password-file", str(vault_file))
+        client = redis_server.client()
+        deadline = time.monotonic() + 60
+        while not client.llen("umcheck.seg-a"):
+            assert scan.poll() is None, output(scan)
+            assert time.monotonic() < deadline, "no task was queued"
+            time.sleep(0.05)
+        (message,) = client.lrange("umcheck.seg-a", 0, -1)
+        envelope = json.loads(message)
+        body = base64.b64decode(envelope["body"]) if envelope.get("properties", {}).get("body_encoding") == "base64" \
+            else envelope["body"].encode()  # fmt: skip
+        assert PASSWORD.encode() not in message and PASSWORD.encode() not in body
+        assert b"__ansible_vault" in body and b"{{ win_password }}" in body
+    finally:
+        worker.send_signal(signal.SIGCONT)
+    out, err = _finish(scan)
+    assert scan.returncode == 0, err[-3000:]
+    hosts = _once_each(_run_dir(tmp_path), names)
+    assert all(h["status"] == "ok" and h["worker"].startswith("wa@") for h in hosts.values()), hosts
