@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal, TypeVar
 
+from umcheck.acl import FolderAcl
 from umcheck.endpoints import ProbeKind
 from umcheck.packs.successor.facts import ArcAgent, AzureVmAgent, Extensions, Hrw2, LinuxUpdates
 from umcheck.typed_load import ShapeError, describe, dump, load, load_dataclass
@@ -179,19 +180,8 @@ class HrwRegistrations:
 
 
 @dataclass(frozen=True)
-class Ace:
-    sid: str
-    name: str | None = None
-    rights: int = 0  # FileSystemRights as an integer mask
-    allow: bool = True
-    inherited: bool = False
-
-
-@dataclass(frozen=True)
-class MachineKeys:
+class MachineKeys(FolderAcl):
     path: str = r"C:\ProgramData\Microsoft\Crypto\RSA\MachineKeys"
-    exists: bool = False
-    aces: list[Ace] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

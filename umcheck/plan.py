@@ -99,7 +99,7 @@ def target_for(settings: ConnectionSettings, options: RunOptions) -> HostTarget:
            options.arc_check)
     ctx = RuleContext(cloud=settings.cloud, location=settings.automation_account_location, is_azure=settings.is_azure,
                       wants_hrw=settings.wants_hrw, hrw_account_url=settings.hrw_account_url,
-                      migrating=settings.migrating)  # fmt: skip
+                      migrating=settings.migrating, hrw_runas_user=settings.hrw_runas_user)  # fmt: skip
     official = dict(options.official).get(settings.os)
     if official:
         invocation = _official_invocation(official, settings.os, settings.connection, settings.automation_account_location)

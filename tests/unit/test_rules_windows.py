@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from umcheck.facts import Ace, Facts, WinWorkspaces
+from umcheck.acl import Ace
+from umcheck.facts import Facts, WinWorkspaces
 from umcheck.rules import RuleContext, evaluate
 from umcheck.rules.remediation import remediation_for
 from umcheck.rules.windows import WINDOWS_RULES

@@ -319,12 +319,13 @@ Invoke-UmcSection 'hrw' {
     @{ key_present = $present; registrations = @(Get-UmcHrwRegistrations) }
 }
 
-Invoke-UmcSection 'machine_keys' {
-    $path = Join-Path $env:ProgramData 'Microsoft\Crypto\RSA\MachineKeys'
+function Get-UmcFolderAcl {
+    # One folder's access entries (SID, name, rights mask, allow, inherited): read with Get-Acl only.
+    param([string]$Path)
     $aces = New-Object System.Collections.ArrayList
-    $exists = Test-Path -LiteralPath $path
+    $exists = Test-Path -LiteralPath $Path
     if ($exists) {
-        $acl = Get-Acl -LiteralPath $path
+        $acl = Get-Acl -LiteralPath $Path
         foreach ($rule in $acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier])) {
             $name = $null
             try { $name = $rule.IdentityReference.Translate([System.Security.Principal.NTAccount]).Value } catch { $name = $null }
@@ -337,8 +338,10 @@ Invoke-UmcSection 'machine_keys' {
             })
         }
     }
-    @{ path = $path; exists = $exists; aces = @($aces.ToArray()) }
+    @{ path = $Path; exists = $exists; aces = @($aces.ToArray()) }
 }
+
+Invoke-UmcSection 'machine_keys' { Get-UmcFolderAcl (Join-Path $env:ProgramData 'Microsoft\Crypto\RSA\MachineKeys') }
 
 Invoke-UmcSection 'windows_update' {
     $wu = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate'
@@ -836,6 +839,10 @@ Invoke-UmcSection 'hrw2' {
     @{
         service = Get-UmcSvcState 'HybridWorkerService'
         job_errors = $jobErrors
+        # A custom run-as user needs Read on the Arc Tokens folder and Read & Execute on the plugin
+        # folder, granted directly (troubleshoot extension-based HRW; successor-readiness.md s.3.2).
+        folder_acls = @((Get-UmcFolderAcl (Join-Path $env:ProgramData 'AzureConnectedMachineAgent\Tokens')),
+                        (Get-UmcFolderAcl (Join-Path $UmcPluginsDir 'Microsoft.Azure.Automation.HybridWorker.HybridWorkerForWindows')))
         job_errors_newest = $jobNewest
         user_present = $null
         v2_key_present = Test-Path -LiteralPath $v2

@@ -65,6 +65,7 @@ UMCHECK_VARS: dict[str, str] = {
     "umcheck_wants_hrw": "true if the host runs user runbooks (needs the extension-based worker); default: guessed",
     "umcheck_hrw_account_url": "the account's AutomationHybridServiceUrl, compared with the worker extension's",
     "umcheck_migration": "false if the host is not moving to Update Manager (migration grade: Not applicable)",
+    "umcheck_hrw_runas_user": "the worker group's custom run-as user (DOMAIN\\user): its rights on the worker folders",
     "umcheck_segment": "network segment whose jump hosts reach this host (--dispatch: queue umcheck.SEGMENT)",
     "umcheck_fake_state": "ansible_connection fake only (benches, tests): simulator state(s) the host answers with",
 }
@@ -123,6 +124,7 @@ class ConnectionSettings:
     is_azure: bool | None = None
     wants_hrw: bool | None = None  # successor pack (umcheck_wants_hrw)
     hrw_account_url: str | None = None
+    hrw_runas_user: str | None = None  # umcheck_hrw_runas_user: the group's custom run-as account
     migrating: bool = True
     timeout: float | None = None
     probe_timeout: float | None = None
@@ -458,6 +460,7 @@ def build_connection(
     s["is_azure"] = v.get(to_bool, "umcheck_is_azure")
     s["wants_hrw"] = v.get(to_bool, "umcheck_wants_hrw")
     s["hrw_account_url"] = v.get(lambda x: _text(x).strip(), "umcheck_hrw_account_url")
+    s["hrw_runas_user"] = v.get(lambda x: _text(x).strip() or None, "umcheck_hrw_runas_user")
     s["migrating"] = v.get(to_bool, "umcheck_migration", default=True)
     s["timeout"] = v.get(_seconds, "umcheck_timeout")
     s["probe_timeout"] = v.get(_seconds, "umcheck_probe_timeout")

@@ -27,6 +27,7 @@ class RuleContext:
     wants_hrw: bool | None = None  # successor pack: umcheck_wants_hrw (None = decided from the host)
     hrw_account_url: str | None = None  # umcheck_hrw_account_url: the account's AutomationHybridServiceUrl
     migrating: bool = True  # umcheck_migration: false -> the migration grade is "Not applicable"
+    hrw_runas_user: str | None = None  # umcheck_hrw_runas_user: the worker group's custom run-as account
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 

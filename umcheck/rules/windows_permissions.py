@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from umcheck.facts import Ace, Facts, MachineKeys
+from umcheck.acl import Ace
+from umcheck.facts import Facts, MachineKeys
 from umcheck.results import CheckResult
 from umcheck.rules.base import RuleContext, Verdict
 from umcheck.rules.windows_common import PERMISSIONS, windows_rule

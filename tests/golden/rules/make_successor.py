@@ -63,6 +63,8 @@ SOURCES: dict[str, tuple[list[str], str, int]] = {
     "SR.Aum.AutoReboot": ([AUM_WU], "C", 26),
     "SR.Aum.MicrosoftUpdate": ([AUM_WU], "C/D", 27),
     "SR.Hrw2.JobErrors": ([HRW_TS], "D (window I)", 21),
+    "SR.Hrw2.CustomCredAcl": ([HRW_TS, "https://learn.microsoft.com/dotnet/api/system.security.accesscontrol.filesystemrights"],
+                              "D", 20),
     "SR.Aum.LinuxPrereqs": ([f"{LEARN}/update-manager/prerequisites"], "D", 29),
     "SR.Aum.LinuxAutoUpdates": (["https://github.com/Azure/LinuxPatchExtension"], "C", 31),
     "SR.Arc.OsSupported": ([f"{ARC}/prerequisites", f"{ARC}/agent-release-notes"], "D", 6),
@@ -156,6 +158,19 @@ def extension(name: str, version: str = "1.0.0", status: str | None = "Success",
     return e
 
 
+TOKENS = r"C:\ProgramData\AzureConnectedMachineAgent\Tokens"
+HRW_PLUGIN = r"C:\Packages\Plugins\Microsoft.Azure.Automation.HybridWorker.HybridWorkerForWindows"
+RUNAS = "CONTOSO\\svc-runbooks"
+READ, READ_EXECUTE, FULL = 0x20089 | 0x100000, 0x200A9 | 0x100000, 2032127  # FileSystemRights (+ Synchronize)
+
+
+def folder_acl(path: str, user: str | None, rights: int, allow: bool = True) -> dict[str, Any]:
+    aces = [{"sid": "S-1-5-18", "name": "NT AUTHORITY\\SYSTEM", "rights": FULL, "allow": True, "inherited": True}]
+    if user:
+        aces.append({"sid": "S-1-5-21-1-2-3-1105", "name": user, "rights": rights, "allow": allow, "inherited": False})
+    return {"path": path, "exists": True, "aces": aces}
+
+
 def migrated(os_family: str) -> dict[str, Any]:
     """Every section of a non-Azure server healthy on Arc + extension worker + Update Manager."""
     arc = {
@@ -185,7 +200,8 @@ def migrated(os_family: str) -> dict[str, Any]:
             "powershell": {"engine_version": "5.1.17763.1"},
             "dotnet": {"release": 528049},
             "hrw2": {"service": running("windows", "HybridWorkerService"), "v2_key_present": True, "azure_key_present": True,
-                     "jrds_uri": f"https://{ACCOUNT}.jrds.we.azure-automation.net", "job_errors": {}},
+                     "jrds_uri": f"https://{ACCOUNT}.jrds.we.azure-automation.net", "job_errors": {},
+                     "folder_acls": [folder_acl(TOKENS, RUNAS, READ), folder_acl(HRW_PLUGIN, RUNAS, READ_EXECUTE)]},
             "services": {"health_service": {"present": False}, "wuauserv": {"present": True, "status": "Running",
                                                                            "start_type": "Manual"}},
             "workspaces": {"configured": [], "with_updates": [], "operations_log_present": False},
@@ -582,6 +598,30 @@ def hosting_cases() -> None:
     case(r, "linux", "failed-user-missing", "hwd runs but the hweautomation user is missing.", failed("UserMissing"),
          edit=setter("hrw2.user_present", False))
     case(r, BOTH, "na-no-extension", "No worker extension.", na("not installed"), edit=drop_ext("hrw"))
+
+    r = "SR.Hrw2.CustomCredAcl"
+    runas = {"hrw_runas_user": RUNAS.lower()}
+    case(r, "windows", "passed-granted-directly", "Read on Tokens and Read & Execute on the plugin folder, granted to the "
+         "run-as user itself (the inventory's name matched case-insensitively).", passed(user=RUNAS.lower()), ctx=runas)
+    case(r, "windows", "failed-tokens-lost-after-agent-update", "The Arc agent update reset the Tokens ACL: no entry for "
+         "the user there (troubleshooting table: jobs suspend with 2148734720).", failed("RightsMissing"), ctx=runas,
+         edit=setter("hrw2.folder_acls", [folder_acl(TOKENS, None, 0), folder_acl(HRW_PLUGIN, RUNAS, READ_EXECUTE)]))
+    case(r, "windows", "failed-read-only-on-plugin", "Read but not Execute on the plugin folder.", failed("RightsMissing"),
+         ctx=runas, edit=setter("hrw2.folder_acls", [folder_acl(TOKENS, RUNAS, READ), folder_acl(HRW_PLUGIN, RUNAS, READ)]))
+    case(r, "windows", "failed-deny-entry", "A Deny entry for the user wins over its Allow.", failed("RightsMissing"),
+         ctx=runas, edit=lambda d, o: d["hrw2"]["folder_acls"][0]["aces"].append(
+             {"sid": "S-1-5-21-1-2-3-1105", "name": RUNAS, "rights": 1, "allow": False, "inherited": False}))
+    case(r, "windows", "warning-name-form", "A user given without its domain matches no entry: warn and ask for "
+         "DOMAIN\\user rather than fail.", warning("UnknownUser"), ctx={"hrw_runas_user": "svc-runbooks"})
+    case(r, "windows", "passed-tokens-absent-on-azure-vm", "No Tokens folder (an Azure VM without Arc): only the plugin "
+         "folder counts.", passed(), ctx=runas,
+         edit=setter("hrw2.folder_acls", [{"path": TOKENS, "exists": False, "aces": []},
+                                         folder_acl(HRW_PLUGIN, RUNAS, READ_EXECUTE)]))
+    case(r, "windows", "na-no-runas-user", "No umcheck_hrw_runas_user: the group runs jobs as the system account.",
+         na("no custom run-as user"))
+    case(r, "windows", "not-evaluated-not-read", "ACLs not collected.", not_evaluated("NotCollected"), ctx=runas,
+         edit=setter("hrw2.folder_acls", None))
+    case(r, "windows", "na-no-extension", "No worker extension.", na("not installed"), ctx=runas, edit=drop_ext("hrw"))
 
     r = "SR.Hrw2.JobErrors"
     case(r, "windows", "passed-none", "Microsoft-SMA/Operational read, no documented job failure in 7 days.",

@@ -141,6 +141,7 @@ def test_umcheck_variables_typed() -> None:
         "umcheck_is_azure",
         "umcheck_probe_timeout",
         "umcheck_known_hosts",
+        "umcheck_hrw_runas_user",  # SR.Hrw2.CustomCredAcl
         "umcheck_segment",  # --dispatch: the Celery queue (umcheck.dispatch.celery)
         "umcheck_fake_state",  # ansible_connection fake (benches, tests)
     }

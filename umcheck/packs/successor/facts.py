@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from umcheck.acl import FolderAcl
+
 
 @dataclass(frozen=True)
 class SvcState:
@@ -128,6 +130,9 @@ class Hrw2:
     # "Win32 Process Exited with code [<code>]" — code -> count; None: not read (older collector, Linux).
     job_errors: dict[str, int] | None = None
     job_errors_newest: str | None = None  # ISO 8601 time of the newest such event
+    # Windows: the Arc Tokens folder and the worker's plugin folder, whose ACLs a custom run-as user
+    # needs (Read / Read & Execute, granted directly); None: not read.
+    folder_acls: list[FolderAcl] | None = None
 
 
 @dataclass(frozen=True)

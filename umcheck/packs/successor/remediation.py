@@ -87,6 +87,13 @@ SUCCESSOR_REMEDIATION: dict[str, Remediation] = {
          "Enable-TlsCipherSuite -Name TLS_AES_256_GCM_SHA384"],
         "Get-TlsCipherSuite | Select-Object Name lists one of them; azcmagent check passes.",
         [f"{_ARC}/troubleshoot-networking"]),
+    "SR.Hrw2.CustomCredAcl": _r(
+        "Grant the run-as user Read on the Arc Tokens folder and Read & Execute on the worker's plugin folder, "
+        "directly (not through a group); repeat after every Arc agent update.",
+        ["icacls C:\\ProgramData\\AzureConnectedMachineAgent\\Tokens /grant '<DOMAIN\\user>:(R)'",
+         "icacls C:\\Packages\\Plugins\\Microsoft.Azure.Automation.HybridWorker.HybridWorkerForWindows "
+         "/grant '<DOMAIN\\user>:(OI)(CI)(RX)'"],
+        "icacls on both folders lists the user; a test runbook job on the group completes.", [_HRW_TS]),
     "SR.Hrw2.JobErrors": _r(
         "For [2148734720] grant the run-as user Read on the Arc Tokens folder and Read & Execute on the plugin folder "
         "(again after every Arc agent update); for [4294967295] check runbook authentication, the firewall and the size.",
