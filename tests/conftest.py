@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+pytest_plugins = ("tests.postgres",)  # the PostgreSQL cluster and history_db backends fixture
+
 # Tests only ever talk to loopback; a proxy in the environment must never see that traffic.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.0/8,localhost,::1"
 for _var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):

@@ -51,7 +51,7 @@ class ScanRequest:
     max_output: int = DEFAULT_MAX_OUTPUT
     formats: tuple[str, ...] = DEFAULT_FORMATS
     reports_dir: Path = Path("reports")
-    db: Path | None = None  # default: <reports_dir>/umcheck.db
+    db: Path | str | None = None  # a SQLite file or a postgresql:// URL; default: <reports_dir>/umcheck.db
     history: bool = True
     keep_runs: int | None = None
     resume: str | None = None
@@ -71,8 +71,11 @@ class ScanRequest:
     arc_check: bool = False  # --arc-check: collectors run `azcmagent check` (contacts Azure; opt-in)
 
     @property
-    def db_path(self) -> Path:
-        return self.db or self.reports_dir / "umcheck.db"
+    def db_path(self) -> Path | str:
+        """The history: a SQLite file (``Path``) or a PostgreSQL URL (``str``, never shown unmasked)."""
+        from umcheck.store.url import db_location
+
+        return db_location(self.db) if self.db else self.reports_dir / "umcheck.db"
 
     @property
     def modes(self) -> Modes:
@@ -105,7 +108,7 @@ def _open_store(req: ScanRequest, *, create: bool = True):
 def _check_folders(req: ScanRequest) -> None:
     """Unwritable report or database folders fail now, in one line, not after the scan."""
     check_writable(Path(req.resume) if req.resume and Path(req.resume).is_dir() else req.reports_dir)
-    if req.history:
+    if req.history and isinstance(req.db_path, Path):
         check_writable(req.db_path.parent, "create the history database in")
 
 
@@ -134,8 +137,8 @@ def _open_history(req: ScanRequest, *, timeout: float | None = None):
             return store
         except LockedHistory as exc:
             return exc
-        except DamagedHistory as exc:
-            if not path.exists():
+        except DamagedHistory as exc:  # a SQLite file: a server keeps its own pages whole
+            if not isinstance(path, Path) or not path.exists():
                 break
             try:
                 moved = set_aside(path)
@@ -206,7 +209,7 @@ def _select(req: ScanRequest, inventory: Inventory) -> list:
 
 def _earlier_cells(req: ScanRequest, hosts: list[str], run_id: str) -> dict:
     """The hosts' latest cells from history, carried into a partial run (none without history)."""
-    if not req.history or not req.db_path.exists():
+    if not req.history or (isinstance(req.db_path, Path) and not req.db_path.exists()):
         return {}
     from umcheck.store import history_problem
 
@@ -217,8 +220,9 @@ def _earlier_cells(req: ScanRequest, hosts: list[str], run_id: str) -> dict:
         return {}
     try:
         return store.cells_for(hosts, exclude_run=run_id)
-    except sqlite3.Error as exc:
-        log.warning("%s: no earlier results are carried into this run", history_problem(req.db_path, exc))
+    except (sqlite3.Error, UsageError) as exc:  # a server's problems already are one masked line
+        problem = history_problem(req.db_path, exc) if isinstance(exc, sqlite3.Error) else exc
+        log.warning("%s: no earlier results are carried into this run", problem)
         return {}
     finally:
         store.close()
@@ -405,7 +409,7 @@ def _record(req: ScanRequest, fleet: FleetResult):
             return HistoryInputs()
         try:
             store.save_run(fleet)
-            return from_history(store, fleet)
+            return from_history(store, fleet, req.formats)
         except (sqlite3.Error, UsageError) as exc:
             problem = history_problem(req.db_path, exc) if isinstance(exc, sqlite3.Error) else exc
             if not isinstance(problem, DamagedHistory):

@@ -11,10 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from umcheck.reports.text import render_diff
-from umcheck.store import DEFAULT_DB, Store, reading
+from umcheck.store import DEFAULT_DB, Store, db_arg, reading
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "run_a", nargs="?", metavar="RUN_A", help="older run: id, unique prefix, last, previous, last~N"
     )
     p.add_argument("run_b", nargs="?", metavar="RUN_B", default="last", help="newer run (default: last)")
-    p.add_argument("--db", type=Path, default=DEFAULT_DB, help="history database (default: %(default)s)")
+    p.add_argument("--db", type=db_arg, default=DEFAULT_DB, metavar="PATH|URL",
+                   help="history database: a SQLite file (default: %(default)s) or postgresql://user@host/dbname")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument(
         "--state",

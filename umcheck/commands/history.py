@@ -12,12 +12,13 @@ from pathlib import Path
 
 from umcheck.reports.escape import one_line
 from umcheck.retention import prune_runs
-from umcheck.store import DEFAULT_DB, Store, reading
+from umcheck.store import DEFAULT_DB, Store, db_arg, display, reading
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("history", help="list recorded runs with their readiness counts")
-    p.add_argument("--db", type=Path, default=DEFAULT_DB, help="history database (default: %(default)s)")
+    p.add_argument("--db", type=db_arg, default=DEFAULT_DB, metavar="PATH|URL",
+                   help="history database: a SQLite file (default: %(default)s) or postgresql://user@host/dbname")
     p.add_argument(
         "-n", "--limit", type=int, default=20, help="how many runs to show (default: %(default)s; 0 = all)"
     )
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([r.to_dict() for r in runs], indent=2))
         return 0
     if not runs:
-        print(f"No runs recorded in {args.db}.")
+        print(f"No runs recorded in {display(args.db)}.")
         return 0
     rows = [
         [

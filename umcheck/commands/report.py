@@ -15,7 +15,7 @@ from umcheck.errors import UsageError
 from umcheck.reports import FORMATS, HistoryInputs, from_history, parse_formats, render, write_reports
 from umcheck.reports.atomic import Modes
 from umcheck.reports.sources import load_run
-from umcheck.store import DEFAULT_DB, reading
+from umcheck.store import DEFAULT_DB, db_arg, reading
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="output folder (default: the run's folder); '-' prints one format to stdout",
     )
-    p.add_argument("--db", type=Path, default=DEFAULT_DB, help="history database (default: %(default)s)")
+    p.add_argument("--db", type=db_arg, default=DEFAULT_DB, metavar="PATH|URL",
+                   help="history database: a SQLite file (default: %(default)s) or postgresql://user@host/dbname")
     p.add_argument(
         "--reports-dir", type=Path, default=Path("reports"), help="run folders (default: %(default)s)"
     )
@@ -63,13 +64,14 @@ def _run(args: argparse.Namespace) -> int:
         if args.output == "-":
             if len(formats) != 1:
                 raise UsageError("'-o -' writes to stdout and needs exactly one --format")
-            inputs = from_history(loaded.store, loaded.fleet) if loaded.store else HistoryInputs()
+            inputs = from_history(loaded.store, loaded.fleet, formats) if loaded.store else HistoryInputs()
             sys.stdout.write(render(formats[0], loaded.fleet, **inputs.kwargs()).lstrip("\ufeff"))
             return 0
         out_dir = Path(args.output) if args.output else loaded.run_dir
         if out_dir.exists() and not out_dir.is_dir():
             raise UsageError(f"output {out_dir} exists and is not a folder")
-        paths = write_reports(loaded.fleet, out_dir, formats, store=loaded.store, record=False,
+        inputs = from_history(loaded.store, loaded.fleet, formats) if loaded.store else HistoryInputs()
+        paths = write_reports(loaded.fleet, out_dir, formats, inputs=inputs,
                               modes=Modes.for_group(args.group_readable))  # fmt: skip
         for fmt in formats:
             print(f"{fmt:<10} {paths[fmt]}")

@@ -20,6 +20,7 @@ from umcheck.inventory.vault import VaultSecrets
 from umcheck.plan import DEFAULT_CONNECT_TIMEOUT, DEFAULT_FORKS, DEFAULT_TIMEOUT, Timeouts
 from umcheck.reports import FORMATS, parse_formats
 from umcheck.scan import DEFAULT_FORMATS
+from umcheck.store.url import db_arg
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
@@ -45,7 +46,9 @@ def add_common(p: argparse.ArgumentParser) -> None:
                    help=f"report formats, comma-separated: {', '.join(FORMATS)} or all (default: {','.join(DEFAULT_FORMATS)})")
     p.add_argument("--list-hosts", action="store_true", help="print the hosts that would be scanned and exit, scanning nothing")
     p.add_argument("-o", "--output-dir", type=Path, default=Path("reports"), help="reports folder (default: reports)")
-    p.add_argument("--db", type=Path, help="history database (default: <output-dir>/umcheck.db)")
+    p.add_argument("--db", type=db_arg, metavar="PATH|URL",
+                   help="history database: a SQLite file (default: <output-dir>/umcheck.db) or "
+                        "postgresql://user@host[:port]/dbname (password: PGPASSWORD, ~/.pgpass or UMCHECK_DB_PASSWORD)")
     p.add_argument("--no-history", action="store_true", help="do not record the run in the history database")
     p.add_argument("-q", "--quiet", action="count", default=0, help="less output")
     p.add_argument("-v", "--verbose", action="count", default=0,

@@ -91,6 +91,26 @@ def render(
     return renderers[fmt]()
 
 
+def stream(
+    fmt: str,
+    fleet: FleetResult,
+    *,
+    diff: FleetDiff | None = None,
+    trend: list[TrendPoint] | None = None,
+    **history: FleetResult | None,
+) -> Iterable[str]:
+    """``render`` in chunks: the formats that grow with the fleet are written host by host."""
+    from umcheck.reports import csv_report, html, json_report
+
+    if fmt == "html":
+        return html.iter_html(fleet, diff=diff, trend=trend or [])
+    if fmt == "json":
+        return json_report.iter_json(fleet, diff=diff)
+    if fmt == "csv":
+        return csv_report.iter_csv(fleet)
+    return [render(fmt, fleet, diff=diff, trend=trend, **history)]
+
+
 @dataclass(frozen=True)
 class HistoryInputs:
     """What the history adds to a run's reports (all empty without a history database)."""
@@ -105,16 +125,23 @@ class HistoryInputs:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def from_history(store: Store, fleet: FleetResult) -> HistoryInputs:
-    """The comparison, trend and fleet state for a run already recorded in ``store``."""
-    before = store.state_before(fleet.run_id)
+def from_history(store: Store, fleet: FleetResult, formats: Iterable[str] | None = None) -> HistoryInputs:
+    """The comparison, trend and fleet state for a run already recorded in ``store``.
+
+    The comparison is read per host and rule from the store's columns (``Store.state_lines``), not
+    by loading the whole earlier state. Only the Prometheus gauges need whole runs (``previous``,
+    ``last_full``) and the merged state: with ``formats`` given and no ``prometheus`` among them,
+    they are not read at all.
+    """
     prev_id = store.previous_of(fleet.run_id)
-    full_id = store.last_full_run(fleet.run_id)
+    before = store.state_lines(prev_id) if prev_id else None
+    gauges = formats is None or "prometheus" in parse_formats(list(formats))
+    full_id = store.last_full_run(fleet.run_id) if gauges else None
     return HistoryInputs(
         diff=diff_fleets(before, fleet, state=True) if before is not None else None,
-        previous=store.load_run(prev_id) if prev_id else None,
+        previous=store.load_run(prev_id) if prev_id and gauges else None,
         trend=trend_points(store, fleet.run_id),
-        state=store.fleet_state(fleet.run_id),
+        state=store.fleet_state(fleet.run_id) if gauges else None,
         last_full=store.load_run(full_id) if full_id else None,
     )
 
@@ -154,7 +181,7 @@ def write_reports(
     paths: dict[str, Path] = {}
     for fmt in wanted:
         paths[fmt] = write_atomic(
-            run_dir / FILE_NAMES[fmt], render(fmt, fleet, **inputs.kwargs()), modes=modes
+            run_dir / FILE_NAMES[fmt], stream(fmt, fleet, **inputs.kwargs()), modes=modes
         )
     write_retry_file(fleet, run_dir / RETRY_FILE)
     os.chmod(run_dir / RETRY_FILE, file_mode(run_dir / RETRY_FILE, modes))  # written with the private default

@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -67,8 +68,13 @@ def file_mode(path: Path, modes: Modes = PRIVATE) -> int:
     return PUBLIC_FILE if Path(path).suffix == ".prom" else modes.file
 
 
-def write_atomic(path: Path, data: bytes | str, *, mode: int | None = None, modes: Modes = PRIVATE) -> Path:
+def write_atomic(
+    path: Path, data: bytes | str | Iterable[str], *, mode: int | None = None, modes: Modes = PRIVATE
+) -> Path:
     """Write to a temp file in the same directory, fsync, then rename over ``path``.
+
+    ``data`` may be chunks of text (a report of 10,000 hosts is written as it is produced, never
+    held whole in memory); a failure while producing them leaves ``path`` as it was.
 
     ``mode`` (default ``file_mode``) is the file's permissions, ``modes.folder`` those of folders
     created on the way. An OSError (disk full, no permission) becomes one line naming the file.
@@ -95,9 +101,13 @@ def write_atomic(path: Path, data: bytes | str, *, mode: int | None = None, mode
     return path
 
 
-def _write_all(fh: BinaryIO, payload: bytes) -> None:
+def _write_all(fh: BinaryIO, payload: bytes | Iterable[str]) -> None:
     """The write itself (apart so tests can make the disk full)."""
-    fh.write(payload)
+    if isinstance(payload, bytes):
+        fh.write(payload)
+    else:
+        for chunk in payload:
+            fh.write(chunk.encode("utf-8"))
     fh.flush()
     os.fsync(fh.fileno())
 

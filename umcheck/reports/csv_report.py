@@ -12,7 +12,9 @@ run). New columns are only ever appended, so existing column positions stay vali
 from __future__ import annotations
 
 import csv
+import functools
 import io
+from collections.abc import Iterator
 
 from umcheck.reports.escape import csv_cell, printable
 from umcheck.results import FleetResult
@@ -42,39 +44,43 @@ COLUMNS = (
 )
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _cells(values: tuple[object, ...]) -> str:
+    """Escaped, CSV-quoted cells without the line end. Every host repeats the same rule names,
+    messages and fixes, so each distinct run of cells is quoted once (the csv module quotes cell
+    by cell, so joining fragments with a comma gives the same line as writing the row whole)."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="", quoting=csv.QUOTE_MINIMAL).writerow(
+        [csv_cell(printable(v) if v is not None else None) for v in values]
+    )
+    return buf.getvalue()
+
+
 def render_csv(fleet: FleetResult) -> str:
     """CSV text starting with a BOM; write it as UTF-8 bytes unchanged (newlines are CRLF already)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(COLUMNS)
+    return "".join(iter_csv(fleet))
+
+
+def iter_csv(fleet: FleetResult) -> Iterator[str]:
+    """``render_csv`` host by host: the rows of one host at a time, never the whole table."""
+    yield "\ufeff" + _cells(COLUMNS) + "\r\n"
     for h in fleet.hosts:
-        host_cells = [
-            fleet.run_id,
-            h.name,
-            h.address,
-            h.os_family,
-            h.transport,
-            h.status,
-            h.readiness,
-            h.readiness_reason,
-            h.error,
-        ]
-        rows = [
-            [
+        head = _cells((fleet.run_id, h.name, h.address, h.os_family, h.transport, h.status, h.readiness,
+                       h.readiness_reason, h.error)) + ","  # fmt: skip
+        tail = "," + _cells((h.migration, h.migration_reason)) + "\r\n"
+        rules = [
+            _cells((
                 o.RuleId,
                 o.RuleGroupId,
                 o.RuleName,
-                o.CheckResult,
+                str(o.CheckResult),
                 o.CheckResultMessageId,
                 o.CheckResultMessage,
                 o.reason,
                 o.remediation.summary if o.remediation and (o.failed or o.warning) else None,
                 o.carried.run_id if o.carried else None,
                 o.carried.age_seconds if o.carried else None,
-            ]
+            ))
             for o in h.outcomes
-        ] or [[None] * 10]
-        for rule_cells in rows:
-            writer.writerow([csv_cell(printable(v) if v is not None else None)
-                             for v in host_cells + rule_cells + [h.migration, h.migration_reason]])  # fmt: skip
-    return "\ufeff" + buf.getvalue()
+        ] or [_cells((None,) * 10)]
+        yield "".join(head + rule + tail for rule in rules)

@@ -11,13 +11,55 @@ now Disconnected or Not configured because of a rule evaluated now — or, compa
 any reason), changed (anything else about its readiness, status or compared rules).
 Hosts in only one side are added/removed — only where the other side covered every host, so a
 re-check of 20 hosts does not "remove" the other 480.
+
+A side read from the history store may be a ``FleetLines`` (``Store.state_lines``): per host its
+status, readiness, grade and per-rule results from the store's columns, which is all the diff
+reads — so a 10,000-host comparison never parses 10,000 stored results.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
-from umcheck.results import CheckResult, FleetResult, HostResult, HostStatus, Readiness, RuleOutcome
+from umcheck.results import CheckResult, FleetResult, HostResult, HostStatus, Readiness, RuleOutcome, RunScope
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCell:
+    """One rule's result as the store's ``outcomes`` table holds it: what the diff reads of a RuleOutcome."""
+
+    RuleId: str
+    CheckResult: str
+    carried: None = None  # a stored state's outcomes all count (state diffs include carried ones)
+
+    @property
+    def failed(self) -> bool:
+        return self.CheckResult == CheckResult.FAILED
+
+
+@dataclass(frozen=True, slots=True)
+class HostLine:
+    """A host as the diff sees it, from the store's ``hosts`` columns (no result JSON parsed)."""
+
+    name: str
+    status: str
+    readiness: str
+    error: str | None = None
+    migration: str = "Unknown"
+    outcomes: tuple[RuleCell, ...] = ()
+
+
+@dataclass(frozen=True)
+class FleetLines:
+    """A merged fleet state as the diff sees it (``Store.state_lines``)."""
+
+    run_id: str
+    hosts: list[HostLine] = field(default_factory=list)
+    scope: RunScope | None = None  # a state covers every host it knows
+
+
+Side = FleetResult | FleetLines
+HostSide = HostResult | HostLine
 
 
 @dataclass(frozen=True)
@@ -75,7 +117,7 @@ class FleetDiff:
         return out
 
 
-def _cells(host: HostResult, state: bool) -> dict[str, RuleOutcome]:
+def _cells(host: HostSide, state: bool) -> dict[str, RuleOutcome | RuleCell]:
     """The rule results a side can be compared on: evaluated now (or, for states, carried too)."""
     return {
         o.RuleId: o
@@ -84,7 +126,7 @@ def _cells(host: HostResult, state: bool) -> dict[str, RuleOutcome]:
     }
 
 
-def _change(a: HostResult, b: HostResult, state: bool) -> HostChange:
+def _change(a: HostSide, b: HostSide, state: bool) -> HostChange:
     before, after = _cells(a, state), _cells(b, state)
     common = sorted(set(before) & set(after)) if b.status == HostStatus.OK else []
     return HostChange(
@@ -101,7 +143,7 @@ def _change(a: HostResult, b: HostResult, state: bool) -> HostChange:
     )
 
 
-def _worse_now(a: HostResult, b: HostResult, state: bool) -> bool:
+def _worse_now(a: HostSide, b: HostSide, state: bool) -> bool:
     """Ready before and onboarded-but-failing (or not configured) now, on a rule evaluated now."""
     if a.readiness != Readiness.READY or b.status != HostStatus.OK:
         return False
@@ -110,11 +152,13 @@ def _worse_now(a: HostResult, b: HostResult, state: bool) -> bool:
     return state or any(o.failed and o.carried is None for o in b.outcomes)
 
 
-def _covers_all(fleet: FleetResult) -> bool:
+def _covers_all(fleet: Side) -> bool:
     return fleet.scope is None or fleet.scope.all_hosts
 
 
-def diff_fleets(old: FleetResult, new: FleetResult, *, state: bool = False) -> FleetDiff:
+def diff_fleets(old: Side, new: Side, *, state: bool = False) -> FleetDiff:
+    """``old`` -> ``new``; a ``FleetLines`` side (from the store) only in ``state`` mode, where
+    carried outcomes count like evaluated ones."""
     before = {h.name: h for h in old.hosts}
     after = {h.name: h for h in new.hosts}
     buckets: dict[str, list[HostChange]] = {"nf": [], "fx": [], "nu": [], "ch": [], "mg": []}

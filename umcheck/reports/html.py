@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -30,20 +29,14 @@ from umcheck.reports.carried import diff_basis, state_sentence
 from umcheck.reports.charts import donut, state_class, trend_chart
 from umcheck.reports.diff import FleetDiff
 from umcheck.reports.escape import printable, safe_url
+from umcheck.reports.html_data import evidence_value, host_details, host_rows
 from umcheck.reports.migration import STEPS, summarize_migration
 from umcheck.reports.summary import readiness_rank, summarize
 from umcheck.reports.trend import TrendPoint
-from umcheck.results import CheckResult, FleetResult, HostResult, RuleOutcome
+from umcheck.results import CheckResult, FleetResult
 from umcheck.rules.readiness import format_age
 
 TEMPLATE = "report.html.j2"
-_SEVERITY = {
-    CheckResult.FAILED: 0,
-    CheckResult.WARNING: 1,
-    CheckResult.NOT_EVALUATED: 2,
-    CheckResult.PASSED: 3,
-    CheckResult.NOT_APPLICABLE: 4,
-}
 _RESULT_CLASS = {
     CheckResult.FAILED: "failed",
     CheckResult.WARNING: "warning",
@@ -51,17 +44,10 @@ _RESULT_CLASS = {
     CheckResult.PASSED: "passed",
     CheckResult.NOT_APPLICABLE: "noteval",
 }
-EVIDENCE_LIMIT = 400
-
-
-def _evidence_value(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    text = printable(text)
-    return text if len(text) <= EVIDENCE_LIMIT else text[:EVIDENCE_LIMIT] + "…"
-
-
-def _sorted_outcomes(host: HostResult) -> list[RuleOutcome]:
-    return sorted(host.outcomes, key=lambda o: _SEVERITY.get(o.CheckResult, 2))
+CHIPS_PER_RULE = 60  # host chips under a rule of "Fix these first"; the rest via the host filter
+DIFF_ROWS = 200  # rows per kind of change; report.json has them all
+NAMES_LISTED = 200  # new / gone host names listed in the changes section
+ROWS_SHOWN = 500  # host table rows listed at first (the rest: filter, or "Show more"); report.js reads it
 
 
 def _result_class(result: str) -> str:
@@ -90,13 +76,16 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["safe_url"] = safe_url
-    env.filters["evidence"] = _evidence_value
+    env.filters["evidence"] = evidence_value
     env.filters["state_class"] = state_class
     env.filters["result_class"] = _result_class
     env.filters["text"] = printable
     env.filters["readiness_rank"] = readiness_rank
     env.filters["age"] = format_age
-    env.globals["sorted_outcomes"] = _sorted_outcomes
+    env.globals["CHIPS_PER_RULE"] = CHIPS_PER_RULE
+    env.globals["DIFF_ROWS"] = DIFF_ROWS
+    env.globals["NAMES_LISTED"] = NAMES_LISTED
+    env.globals["ROWS_SHOWN"] = ROWS_SHOWN
     return env
 
 
@@ -116,6 +105,16 @@ def render_html(
 ) -> str:
     """``trend`` holds the merged fleet state after each run, oldest first (this run included
     when it is recorded; otherwise this run's own counts are its point)."""
+    return "".join(iter_html(fleet, diff=diff, trend=trend))
+
+
+def iter_html(
+    fleet: FleetResult,
+    *,
+    diff: FleetDiff | None = None,
+    trend: Sequence[TrendPoint] = (),
+) -> Iterator[str]:
+    """The report in chunks, for writing straight to its file (see ``render_html``)."""
     summary = summarize(fleet)
     migration = summarize_migration(fleet)
     points = list(trend)
@@ -125,6 +124,7 @@ def render_html(
                                  scope.label if scope else "full", bool(scope and scope.kind != "full")))  # fmt: skip
     css, js = _assets()
     anchors = {h.name: f"host-{i}" for i, h in enumerate(fleet.hosts, 1)}
+    details = host_details(fleet)
     csp = (
         "default-src 'none'; "
         f"style-src '{_sha256(css)}'; script-src '{_sha256(js)}'; "
@@ -133,7 +133,7 @@ def render_html(
     return (
         environment()
         .get_template(TEMPLATE)
-        .render(
+        .generate(
             fleet=fleet,
             s=summary,
             diff=diff,
@@ -149,5 +149,9 @@ def render_html(
             cross=_cross_check(fleet),
             migration=migration if migration.evaluated else None,
             migration_steps=STEPS,
+            outcome_rows=details.rows,
+            host_rows=host_rows(fleet),
+            host_data=Markup(details.data),  # script_json: no "<", ">" or "&" left to break out with
+            fake_hosts=sum(1 for h in fleet.hosts if h.transport == "fake"),
         )
     )

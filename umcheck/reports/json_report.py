@@ -10,6 +10,8 @@ graded on merged state, so outcomes may be ``carried`` from earlier runs, hosts 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from umcheck.reports.diff import FleetDiff
@@ -20,13 +22,18 @@ from umcheck.results import FleetResult
 REPORT_VERSION = 2
 
 
-def report_dict(fleet: FleetResult, diff: FleetDiff | None = None) -> dict[str, Any]:
+def report_dict(fleet: FleetResult, diff: FleetDiff | None = None, *, hosts: bool = True) -> dict[str, Any]:
+    """The report as one dict; ``hosts=False`` leaves the host list empty (``iter_json`` streams it)."""
     data: dict[str, Any] = {"report_version": REPORT_VERSION}
-    data.update(fleet.to_dict())
+    data.update(fleet.to_dict() if hosts else _without_hosts(fleet))
     data["summary"] = summarize(fleet).to_dict()
     data["summary"]["migration"] = summarize_migration(fleet).to_dict()
     data["diff"] = diff.to_dict() if diff is not None else None
     return data
+
+
+def _without_hosts(fleet: FleetResult) -> dict[str, Any]:
+    return replace(fleet, hosts=[]).to_dict()
 
 
 def _compact(value: Any) -> str:
@@ -34,14 +41,22 @@ def _compact(value: Any) -> str:
 
 
 def render_json(fleet: FleetResult, *, diff: FleetDiff | None = None) -> str:
+    return "".join(iter_json(fleet, diff=diff))
+
+
+def iter_json(fleet: FleetResult, *, diff: FleetDiff | None = None) -> Iterator[str]:
     """One key per line and one host per line: readable and diffable, and written with the C
-    encoder (``indent`` would switch json to its pure-Python encoder, seconds for 1000 hosts)."""
-    data = report_dict(fleet, diff)
-    lines = []
-    for key, value in data.items():
-        if key == "hosts" and value:
-            body = ",\n".join("    " + _compact(h) for h in value)
-            lines.append(f'  "hosts": [\n{body}\n  ]')
+    encoder (``indent`` would switch json to its pure-Python encoder, seconds for 1000 hosts).
+    Produced host by host, so the file is written without the whole text in memory."""
+    data = report_dict(fleet, diff, hosts=False)
+    yield "{\n"
+    for n, (key, value) in enumerate(data.items()):
+        sep = ",\n" if n else ""
+        if key == "hosts" and fleet.hosts:
+            yield f'{sep}  "hosts": [\n'
+            for i, h in enumerate(fleet.hosts):
+                yield (",\n    " if i else "    ") + _compact(h.to_dict())
+            yield "\n  ]"
         else:
-            lines.append(f"  {_compact(key)}: {_compact(value)}")
-    return "{\n" + ",\n".join(lines) + "\n}\n"
+            yield f"{sep}  {_compact(key)}: {_compact([] if key == 'hosts' else value)}"
+    yield "\n}\n"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from umcheck.packs.successor.migration import MIGRATION_STATES
 from umcheck.reports.escape import one_line
+from umcheck.reports.summary import per_fleet
 from umcheck.results import CheckResult, FleetResult, HostStatus
 
 _L = "https://learn.microsoft.com/azure"
@@ -43,6 +44,7 @@ class MigrationSummary:
                 "blockers": [{"rule_id": b.rule_id, "rule_name": b.rule_name, "hosts": len(b.hosts)} for b in self.blockers]}  # fmt: skip
 
 
+@per_fleet
 def summarize_migration(fleet: FleetResult) -> MigrationSummary:
     counts = dict.fromkeys(MIGRATION_STATES, 0)
     by_rule: dict[str, list[str]] = {}

@@ -15,7 +15,7 @@ from umcheck.journal import JOURNAL_NAME, read_journal
 from umcheck.reports.runref import resolve_ref
 from umcheck.results import FleetResult
 from umcheck.retention import run_folders
-from umcheck.store import Store
+from umcheck.store import Store, display, is_url
 from umcheck.typed_load import ShapeError
 
 
@@ -54,9 +54,14 @@ def _from_path(path: Path) -> LoadedRun:
     return LoadedRun(read_journal(path).to_fleet(), path.parent)
 
 
-def _store_holding(db: Path, run_id: str) -> Store | None:
+def _exists(db: Path | str) -> bool:
+    """A SQLite file that is there, or a server URL (whether it answers is the Store's to say)."""
+    return is_url(db) or Path(db).is_file()
+
+
+def _store_holding(db: Path | str, run_id: str) -> Store | None:
     """The history store, if it exists and records this run (for the trend and the diff)."""
-    if not db.is_file():
+    if not _exists(db):
         return None
     store = Store(db, create=False)
     if run_id in store.run_ids():
@@ -65,17 +70,17 @@ def _store_holding(db: Path, run_id: str) -> Store | None:
     return None
 
 
-def load_run(ref: str, *, db: Path, reports_dir: Path) -> LoadedRun:
+def load_run(ref: str, *, db: Path | str, reports_dir: Path) -> LoadedRun:
     """Resolve ``ref`` as a path first, then in the store, then among the run folders."""
     path = Path(ref)
     if path.exists():
         loaded = _from_path(path)
-        loaded.store = _store_holding(Path(db), loaded.fleet.run_id)
+        loaded.store = _store_holding(db, loaded.fleet.run_id)
         return loaded
     if "/" in ref or ref.endswith((".json", ".jsonl")):
         raise InputError("no such file or folder", path=ref)
     store_error: UsageError | None = None
-    if Path(db).exists():
+    if is_url(db) or Path(db).exists():
         store = Store(db, create=False)
         try:
             run_id = store.resolve(ref)
@@ -95,4 +100,4 @@ def load_run(ref: str, *, db: Path, reports_dir: Path) -> LoadedRun:
         return _from_path(folders[name])
     if store_error is not None:
         raise store_error
-    raise UsageError(f"no history database at {db} and no run folders in {reports_dir}/ (run a scan first)")
+    raise UsageError(f"no history database at {display(db)} and no run folders in {reports_dir}/ (run a scan first)")

@@ -8,8 +8,12 @@ says how many there are, how old the oldest is, and which hosts have rules with 
 
 from __future__ import annotations
 
+import functools
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from umcheck.packs import is_successor
 from umcheck.results import (
@@ -174,6 +178,25 @@ def _rule_groups(hosts: list[HostResult]) -> tuple[RuleGroup, ...]:
     return tuple(sorted(groups, key=lambda g: (-len(g.hosts), g.rule_id)))
 
 
+T = TypeVar("T")
+
+
+def per_fleet(compute: Callable[[FleetResult], T]) -> Callable[[FleetResult], T]:
+    """Remember the result for the last fleet object: every format of a run asks for the same
+    summary, and computing it walks every outcome of every host (seconds at 10,000 hosts)."""
+    last: list[Any] = [None, -1, None]  # weak reference to the fleet, its host count, the result
+
+    def cached(fleet: FleetResult) -> T:
+        if last[0] is not None and last[0]() is fleet and last[1] == len(fleet.hosts):
+            return last[2]
+        result = compute(fleet)
+        last[:] = [weakref.ref(fleet), len(fleet.hosts), result]
+        return result
+
+    return functools.update_wrapper(cached, compute)
+
+
+@per_fleet
 def summarize(fleet: FleetResult) -> FleetSummary:
     readiness = dict.fromkeys(READINESS_ORDER, 0)
     status = dict.fromkeys(STATUS_ORDER, 0)

@@ -60,10 +60,12 @@ def test_set_aside_moves_the_side_files_too(tmp_path):
 
 def test_a_database_with_garbage_pages_opens_but_fails_its_check(tmp_path):
     db = tmp_path / "umcheck.db"
-    with Store(db) as store:
-        store._db.execute("CREATE TABLE pad (x)")
-        store._db.executemany("INSERT INTO pad VALUES (?)", [("x" * 900,) for _ in range(100)])
-        store._db.commit()
+    Store(db).close()
+    raw = sqlite3.connect(db)
+    raw.execute("CREATE TABLE pad (x)")
+    raw.executemany("INSERT INTO pad VALUES (?)", [("x" * 900,) for _ in range(100)])
+    raw.commit()
+    raw.close()
     data = bytearray(db.read_bytes())
     data[-8 * 4096 :] = b"\xa5" * (8 * 4096)  # the last pages: the header and schema still read
     db.write_bytes(bytes(data))

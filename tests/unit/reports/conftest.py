@@ -1,4 +1,5 @@
-"""Fixtures for report tests: a history store holding the three fixture runs."""
+"""Fixtures for report tests: a history store holding the three fixture runs, on each backend
+(``history_db``: a SQLite file, then a PostgreSQL database; tests/postgres.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from umcheck.store import Store
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(history_db):
     """A store with the oldest and previous runs; the current run is left to the test to save."""
-    with Store(tmp_path / "reports" / "umcheck.db") as s:
+    with Store(history_db) as s:
         s.save_run(oldest_fleet())
         s.save_run(previous_fleet())
         yield s

@@ -499,3 +499,21 @@ def hostile_fleet() -> FleetResult:
         umcheck_version="0.1.0",
         scope=RunScope(kind="partial", rules=[EVIL_RULE], pattern=XSS_NAME, rerun=ATTR_BREAKER, hosts=3),
     )
+
+
+def html_host_data(page: str) -> dict[str, dict]:
+    """The HTML report's host data block, decoded: host name -> {field: value} with strings resolved."""
+    import json
+
+    raw = page.split('<script type="application/json" id="host-data">', 1)[1].split("</script>", 1)[0]
+    data = json.loads(raw)
+
+    def value(field: str, v):
+        if field in ("missing", "collector_errors"):
+            return [data["s"][i] for i in v]
+        if field in ("carried", "outcomes"):
+            return v
+        return data["s"][v] if v >= 0 else None
+
+    hosts = [{f: value(f, v) for f, v in zip(data["fields"], h, strict=True)} for h in data["h"]]
+    return {h["name"]: h for h in hosts}

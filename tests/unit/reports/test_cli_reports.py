@@ -13,8 +13,8 @@ from umcheck.reports import FILE_NAMES
 
 
 @pytest.fixture
-def db(full_store):
-    return str(full_store.path)
+def db(full_store, history_db):
+    return str(history_db)
 
 
 def test_history_lists_runs(db, capsys):

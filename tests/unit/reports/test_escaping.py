@@ -38,7 +38,8 @@ def test_html_escapes_names_messages_and_attributes():
     assert XSS_NAME not in page and "<img" not in page
     assert "&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;" in page
     assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
-    assert page.count("<script") == 1, "only our own script element"
+    # only our own script element, and the host data block (inert: type application/json)
+    assert page.count("<script") == 2 and page.count('<script type="application/json" id="host-data">') == 1, "only our own script element"
     assert "</pre><script>" not in page
 
 

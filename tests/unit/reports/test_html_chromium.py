@@ -106,7 +106,7 @@ def report(tmp_path, store) -> Path:
 
 def test_report_loads_without_errors(tmp_path, report):
     dom = _dump(tmp_path, report)
-    assert dom.scripts == 1
+    assert dom.scripts == 2  # the report script and the host data block
     assert [name for name, hidden in dom.rows] == [h.name for h in current_fleet().hosts]
     assert not any(hidden for _, hidden in dom.rows)
 
@@ -134,7 +134,7 @@ def test_hostile_report_runs_no_injected_script(tmp_path):
     page = tmp_path / "evil.html"
     page.write_text(render_html(hostile_fleet()), encoding="utf-8")
     dom = _dump(tmp_path, page)
-    assert dom.scripts == 1 and dom.imgs == 0
+    assert dom.scripts == 2 and dom.imgs == 0
     assert len(dom.rows) == 3
 
 
@@ -150,3 +150,28 @@ def test_screenshot_renders(tmp_path, report):
     result = _run(report.as_uri(), tmp_path / "profile", f"--screenshot={shot}", "--window-size=1280,2000")
     assert result.returncode == 0, result.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_host_detail_is_built_on_demand_from_the_fragment(tmp_path, report):
+    """``#host-N`` (a host link) builds that host's detail: its outcome rows and evidence."""
+    fleet = current_fleet()
+    n, host = next((i, h) for i, h in enumerate(fleet.hosts, 1) if h.outcomes and h.readiness != "Ready")
+    closed = _run(report.as_uri(), tmp_path / "profile", "--dump-dom").stdout
+    assert 'id="host-1"' not in closed.split('id="host-details"', 1)[1], "nothing rendered before it is opened"
+    result = _run(report.as_uri() + f"#host-{n}", tmp_path / "profile", "--dump-dom")
+    panel = result.stdout.split('id="host-details"', 1)[1].split("<template", 1)[0]
+    assert f'id="host-{n}"' in panel and f'<strong class="host-name">{host.name}</strong>' in panel
+    assert panel.count('<tr class="outcome ') == len(host.outcomes)
+    assert all(f"<code>{o.RuleId}</code>" in panel for o in host.outcomes)
+
+
+def test_hostile_host_detail_stays_text(tmp_path):
+    """Host data reaches the page only as text: no element, script or image from a host string."""
+    fleet = hostile_fleet()
+    page = tmp_path / "evil.html"
+    page.write_text(render_html(fleet), encoding="utf-8")
+    for n in range(1, len(fleet.hosts) + 1):
+        dom = _dump(tmp_path, page, f"#host-{n}")
+        assert dom.scripts == 2 and dom.imgs == 0
+    out = _run(page.as_uri() + "#host-1", tmp_path / "profile", "--dump-dom").stdout
+    assert "<script>alert(" not in out and "&lt;script&gt;alert(" in out

@@ -22,6 +22,7 @@ from tests.unit.reports.fleet_fixture import (
     XSS_NAME,
     current_fleet,
     hostile_fleet,
+    html_host_data,
     oldest_fleet,
     partial_fleet,
     previous_fleet,
@@ -167,9 +168,7 @@ def test_html_marks_carried_outcomes_with_run_and_age():
 
 def test_html_lists_partial_hosts_missing_rules():
     page = _page()
-    note = page.split('<p class="partial-note">', 1)[1].split("</p>", 1)[0]
-    for rule in PARTIAL_MISSING:
-        assert f"<code>{rule}</code>" in note
+    assert html_host_data(page)["win-new-08"]["missing"] == PARTIAL_MISSING  # the detail shows them on demand
     assert "partial: 3 rules without a result" in page
     assert 'data-search="win-new-08 windows winrm unknown ok  partial"' in page
 
@@ -191,7 +190,7 @@ def test_html_full_run_has_no_merged_state_banner_and_keeps_the_csp():
     )
     assert "<dt>Scope</dt><dd>full (9 hosts)</dd>" in page
     for p in (page, _page()):
-        assert " style=" not in p and p.count("<script") == 1 and p.count("<style>") == 1
+        assert " style=" not in p and p.count("<script") == 2 and p.count('<script type="application/json" id="host-data">') == 1 and p.count("<style>") == 1
 
 
 def _csv_rows(fleet: FleetResult) -> list[dict[str, str]]:
@@ -320,10 +319,13 @@ def test_hostile_carried_run_scope_and_missing_rules_stay_escaped_in_html():
     page = render_html(fleet, diff=diff_fleets(current_fleet(), fleet, state=True))
     assert "<script>alert('run')" not in page and "<i>x</i>" not in page and "\x1b" not in page
     assert "carried from <code>=1+1 &lt;script&gt;alert(&#39;run&#39;)&lt;/script&gt;" in page
-    assert "<code>=cmd|&#39; /C calc&#39;!A0 &lt;i&gt;x&lt;/i&gt;" in page
+    missing = [rule for h in html_host_data(page).values() for rule in h["missing"]]
+    assert any(m.startswith("=cmd|' /C calc'!A0 <i>x</i> ") for m in missing)  # "<" is written \u003c there
+    assert not any("\x1b" in m for m in missing)
+    assert "\\u003ci\\u003ex\\u003c/i\\u003e" in page
     scope = page.split("<dt>Scope</dt><dd>", 1)[1].split("</dd>", 1)[0]
     assert "&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;" in scope and "<img" not in scope
-    assert page.count("<script") == 1
+    assert page.count("<script") == 2 and page.count('<script type="application/json" id="host-data">') == 1
 
 
 def test_hostile_new_fields_in_markdown_text_csv_junit():

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from tests.postgres import sql
 from tests.unit.reports.fleet_fixture import current_fleet, oldest_fleet, previous_fleet
 from umcheck.errors import InputError, UsageError
 from umcheck.store import SCHEMA_VERSION, Store
@@ -28,30 +29,23 @@ def test_load_run_rebuilds_the_exact_fleet(full_store):
     assert full_store.load_run("last~2") == oldest_fleet()
 
 
-def test_tables_are_normalised(full_store, tmp_path):
-    db = sqlite3.connect(full_store.path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert db.execute("SELECT COUNT(*) FROM hosts WHERE run_id = ?", (CUR,)).fetchone()[0] == 9
-    failed = db.execute(
-        "SELECT host FROM outcomes WHERE run_id = ? AND rule_id = 'TlsVersionCheck' "
-        "AND check_result = 'Failed' ORDER BY host",
-        (CUR,),
-    ).fetchall()
+def test_tables_are_normalised(full_store, history_db):
+    if not full_store.sqlite:
+        assert sql(history_db, "SELECT version_num FROM alembic_version") == [(f"v{SCHEMA_VERSION}",)]
+    else:
+        assert sql(history_db, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert sql(history_db, "SELECT COUNT(*) FROM hosts WHERE run_id = :r", r=CUR) == [(9,)]
+    failed = sql(history_db, "SELECT host FROM outcomes WHERE run_id = :r AND rule_id = 'TlsVersionCheck' "
+                 "AND check_result = 'Failed' ORDER BY host", r=CUR)  # fmt: skip
     assert failed == [("win-dc-03",), ("win-sql-02",)]
 
 
-def test_saving_a_run_again_replaces_it(full_store):
+def test_saving_a_run_again_replaces_it(full_store, history_db):
     fixed = replace(current_fleet(), hosts=current_fleet().hosts[:2])
     full_store.save_run(fixed)
     assert len(full_store.runs()) == 3
     assert [h.name for h in full_store.load_run(CUR).hosts] == ["win-app-01", "win-sql-02"]
-    db = sqlite3.connect(full_store.path)
-    assert (
-        db.execute(
-            "SELECT COUNT(*) FROM outcomes WHERE run_id = ? AND host = 'win-dc-03'", (CUR,)
-        ).fetchone()[0]
-        == 0
-    )
+    assert sql(history_db, "SELECT COUNT(*) FROM outcomes WHERE run_id = :r AND host = 'win-dc-03'", r=CUR) == [(0,)]
 
 
 def test_diff_of_the_last_two_runs(full_store):

@@ -3,8 +3,7 @@ trend points of merged state, re-check selection from merged state."""
 
 from __future__ import annotations
 
-import sqlite3
-
+from tests.postgres import sql
 from umcheck.results import Readiness
 from umcheck.state.merge import merge_host, rule_ids
 from umcheck.store import Store
@@ -23,10 +22,10 @@ def _jrds_blocked(doc):
     return doc
 
 
-def _sequence(tmp_path) -> Store:
+def _sequence(history_db) -> Store:
     """full (A: TLS + JRDS failing, B: JRDS failing, C: healthy) -> connectivity re-check of A and B
     after the firewall fix -> the next full scan (A still has TLS off)."""
-    store = Store(tmp_path / "umcheck.db")
+    store = Store(history_db)
     a0 = evaluated("A", _jrds_blocked(facts("windows-tls-disabled")))
     b0 = evaluated("B", _jrds_blocked(facts("windows-healthy")))
     c0 = evaluated("C", facts("windows-healthy"))
@@ -45,8 +44,8 @@ def test_the_probe_edit_makes_jrds_fail():
     assert [o.RuleId for o in host.failed_rules] == ["AutomationJobRuntimeDataServiceConnectivityCheck"]
 
 
-def test_recheck_grades_on_merged_state(tmp_path):
-    store = _sequence(tmp_path)
+def test_recheck_grades_on_merged_state(history_db):
+    store = _sequence(history_db)
     r2 = {h.name: h for h in store.load_run("r2").hosts}
     assert r2["B"].readiness == Readiness.READY
     assert r2["A"].readiness == Readiness.DISCONNECTED and "TlsVersionCheck [7h old]" in r2["A"].readiness_reason
@@ -54,12 +53,11 @@ def test_recheck_grades_on_merged_state(tmp_path):
     assert tls.failed and tls.carried.run_id == "r1" and tls.carried.age_seconds == 26100
 
 
-def test_cells_change_only_where_evaluated(tmp_path):
-    store = _sequence(tmp_path)
-    db = sqlite3.connect(store.path)
-    rows = dict(db.execute("SELECT rule_id, run_id FROM cells WHERE host = 'C'").fetchall())
+def test_cells_change_only_where_evaluated(history_db):
+    _sequence(history_db).close()
+    rows = dict(sql(history_db, "SELECT rule_id, run_id FROM cells WHERE host = 'C'"))
     assert set(rows.values()) == {"r3"} and set(rows) == set(rule_ids("windows"))
-    store2 = Store(tmp_path / "umcheck.db")
+    store2 = Store(history_db)
     cells = store2.cells_for(["A"])["A"]
     assert cells["TlsVersionCheck"].run_id == "r3"
     # Re-saving an older run never overwrites newer cells.
@@ -67,8 +65,8 @@ def test_cells_change_only_where_evaluated(tmp_path):
     assert store2.cells_for(["A"])["A"]["TlsVersionCheck"].run_id == "r3"
 
 
-def test_diff_compares_only_rules_evaluated_in_both(tmp_path):
-    store = _sequence(tmp_path)
+def test_diff_compares_only_rules_evaluated_in_both(history_db):
+    store = _sequence(history_db)
     d = store.diff("r1", "r2")
     assert [c.name for c in d.fixed] == ["B"]
     assert d.fixed[0].resolved == ("AutomationJobRuntimeDataServiceConnectivityCheck",)
@@ -81,8 +79,8 @@ def test_diff_compares_only_rules_evaluated_in_both(tmp_path):
     assert not after.regressions and not after.newly_failing, "no false alarm after the next full scan"
 
 
-def test_state_diff_and_trend_use_merged_state(tmp_path):
-    store = _sequence(tmp_path)
+def test_state_diff_and_trend_use_merged_state(history_db):
+    store = _sequence(history_db)
     d = store.diff("r1", "r2", state=True)
     assert d.mode == "state" and [c.name for c in d.fixed] == ["B"] and not d.removed
     points = store.trend(10)
@@ -96,8 +94,8 @@ def test_state_diff_and_trend_use_merged_state(tmp_path):
     assert points[1].scope_label == "partial: rules connectivity; limit A,B; 2 hosts"
 
 
-def test_rerun_selection_reads_merged_state(tmp_path):
-    store = _sequence(tmp_path)
+def test_rerun_selection_reads_merged_state(history_db):
+    store = _sequence(history_db)
     assert store.select_rerun("r2") == ["A"]
     assert store.select_rerun("r2", failed_rule="TlsVersionCheck") == ["A"], "carried failures still count"
     assert store.select_rerun("r2", failed_rule="AutomationJobRuntimeDataServiceConnectivityCheck") == []

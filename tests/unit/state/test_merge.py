@@ -13,16 +13,16 @@ from .helpers import evaluated, facts, run
 T0, T1 = "2026-12-01T02:00:00+00:00", "2026-12-01T05:30:00+00:00"
 
 
-def _store_with(tmp_path, fleet):
-    store = Store(tmp_path / "umcheck.db")
+def _store_with(history_db, fleet):
+    store = Store(history_db)
     store.save_run(fleet)
     return store
 
 
-def test_a_connectivity_recheck_carries_every_other_rule_with_its_age(tmp_path):
+def test_a_connectivity_recheck_carries_every_other_rule_with_its_age(history_db):
     full = evaluated("w1", facts("windows-healthy"))
     assert full.readiness == Readiness.READY and not full.carried_rules
-    store = _store_with(tmp_path, run("run-a", T0, [full]))
+    store = _store_with(history_db, run("run-a", T0, [full]))
     partial = evaluated("w1", facts("windows-healthy"), ("connectivity",))
     merged = merge_host(partial, ("connectivity",), store.cells_for(["w1"])["w1"], now=T1)
     assert merged.readiness == Readiness.READY, merged.readiness_reason
@@ -35,10 +35,10 @@ def test_a_connectivity_recheck_carries_every_other_rule_with_its_age(tmp_path):
     assert not merged.missing_rules
 
 
-def test_a_carried_failure_keeps_the_host_disconnected_and_names_its_age(tmp_path):
+def test_a_carried_failure_keeps_the_host_disconnected_and_names_its_age(history_db):
     full = evaluated("w1", facts("windows-tls-disabled"))
     assert any(o.RuleId == "TlsVersionCheck" and o.failed for o in full.outcomes)
-    store = _store_with(tmp_path, run("run-a", T0, [full]))
+    store = _store_with(history_db, run("run-a", T0, [full]))
     partial = evaluated("w1", facts("windows-healthy"), ("connectivity",))
     assert partial.readiness == Readiness.UNKNOWN, "unmerged, a partial evaluation is never Ready"
     merged = merge_host(partial, ("connectivity",), store.cells_for(["w1"])["w1"], now=T1)

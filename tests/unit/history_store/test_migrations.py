@@ -1,0 +1,133 @@
+"""Schema upgrades through Alembic on both backends: golden v1/v2 SQLite files written by earlier
+releases, the same v1 data on PostgreSQL, newer schemas refused, concurrent first opens."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.postgres import sql
+from umcheck.errors import UsageError
+from umcheck.store import SCHEMA_VERSION, Store
+
+GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "history"
+V1_RUNS = ["20261124-041500-1a2b", "20261125-041500-9f3c", "20261126-041500-ab12", "20261126-093000-cc01"]
+V2_RUNS = V1_RUNS[:3]
+# What the v2 release's own `umcheck history` said (json_extract over result_json) for v2.sql.
+V2_MIGRATION = {V2_RUNS[2]: {"Blocked": 1, "Migrated": 1, "Ready to migrate": 1, "Unknown": 6},
+                V2_RUNS[1]: {"Unknown": 9}, V2_RUNS[0]: {"Unknown": 9}}  # fmt: skip
+
+
+def _sqlite_from(dump: str, path: Path) -> Path:
+    db = sqlite3.connect(path)
+    db.executescript((GOLDEN / dump).read_text())
+    db.close()
+    return path
+
+
+def test_a_new_database_is_at_head_on_both_backends(history_db):
+    Store(history_db).close()
+    assert sql(history_db, "SELECT version_num FROM alembic_version") == [(f"v{SCHEMA_VERSION}",)]
+    if isinstance(history_db, Path):
+        assert sql(history_db, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+
+
+def test_a_v2_sqlite_file_is_stamped_and_upgraded(tmp_path):
+    path = _sqlite_from("v2.sql", tmp_path / "umcheck.db")
+    cells_before = sql(path, "SELECT host, rule_id, run_id, outcome_json FROM cells ORDER BY host, rule_id")
+    with Store(path) as store:
+        assert store.run_ids() == V2_RUNS
+        assert {r.run_id: r.migration for r in store.runs(limit=None)} == V2_MIGRATION
+    assert sql(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert sql(path, "SELECT version_num FROM alembic_version") == [(f"v{SCHEMA_VERSION}",)]
+    assert sql(path, "SELECT host, rule_id, run_id, outcome_json FROM cells ORDER BY host, rule_id") == cells_before
+
+
+def test_a_v1_sqlite_file_is_upgraded_through_v2_and_v3(tmp_path):
+    path = _sqlite_from("v1.sql", tmp_path / "umcheck.db")
+    with Store(path) as store:
+        assert store.run_ids() == V1_RUNS
+        assert [r.scope.kind for r in store.runs(limit=None)][::-1] == ["full", "full", "full", "partial"]
+        assert len(store.fleet_state(V1_RUNS[3]).hosts) == 9
+    assert sql(path, "SELECT version_num FROM alembic_version") == [(f"v{SCHEMA_VERSION}",)]
+
+
+def test_the_v1_data_upgrades_the_same_on_postgresql(postgres, tmp_path):
+    """v1 tables made by the v1 revision, filled with the golden rows, then opened by the Store:
+    the v2 replay (scopes, cells) and the v3 backfill run on PostgreSQL as on SQLite."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from umcheck.store.migrate import MIGRATIONS
+
+    name = postgres.create_database()
+    url = postgres.url(name)
+    try:
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        with engine.begin() as conn:
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "v1")
+            inserts = [line for line in (GOLDEN / "v1.sql").read_text().splitlines() if line.startswith("INSERT")]
+            for table in ("runs", "hosts", "outcomes"):  # the dump's order would break the foreign keys
+                for line in inserts:
+                    if line.startswith(f'INSERT INTO "{table}"'):
+                        conn.exec_driver_sql(line.replace("%", "%%"))
+        engine.dispose()
+        sqlite_copy = _sqlite_from("v1.sql", tmp_path / "umcheck.db")
+        with Store(url) as pg, Store(sqlite_copy) as lite:
+            assert pg.run_ids() == lite.run_ids() == V1_RUNS
+            assert [r.to_dict() for r in pg.runs(limit=None)] == [r.to_dict() for r in lite.runs(limit=None)]
+            assert pg.cells_for(["win-sql-02"]) == lite.cells_for(["win-sql-02"])
+            assert pg.fleet_state(V1_RUNS[3]) == lite.fleet_state(V1_RUNS[3])
+            assert pg.diff("last~1", "last", state=True).to_dict() == lite.diff("last~1", "last", state=True).to_dict()
+        assert sql(url, "SELECT version_num FROM alembic_version") == [(f"v{SCHEMA_VERSION}",)]
+    finally:
+        postgres.drop_database(name)
+
+
+def test_a_newer_schema_is_refused_on_both_backends(history_db):
+    Store(history_db).close()
+    if isinstance(history_db, Path):
+        sql(history_db, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    else:
+        sql(history_db, "UPDATE alembic_version SET version_num = :v", v=f"v{SCHEMA_VERSION + 1}")
+    with pytest.raises(UsageError, match=f"history schema v{SCHEMA_VERSION + 1} is newer than this umcheck"):
+        Store(history_db)
+
+
+def test_an_empty_postgresql_database_is_not_created_by_readers(postgres):
+    name = postgres.create_database()
+    try:
+        with pytest.raises(UsageError, match="no umcheck history in .* yet"):
+            Store(postgres.url(name), create=False)
+        assert sql(postgres.url(name), "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]
+    finally:
+        postgres.drop_database(name)
+
+
+def test_jump_hosts_opening_a_new_shared_history_at_once_create_it_once(postgres):
+    name = postgres.create_database()
+    url, errors = postgres.url(name), []
+
+    def open_it() -> None:
+        try:
+            Store(url).close()
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=open_it) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == []
+        assert sql(url, "SELECT version_num FROM alembic_version") == [(f"v{SCHEMA_VERSION}",)]
+    finally:
+        postgres.drop_database(name)

@@ -1,0 +1,54 @@
+"""The "changes since" diff read per host and rule from the store's columns gives exactly the diff
+of the whole merged states it replaces, on both backends; reports that do not need whole runs do
+not read them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tests.unit.reports.fleet_fixture import current_fleet, oldest_fleet, previous_fleet
+from tests.unit.state.helpers import evaluated, facts, run
+from umcheck.reports import from_history
+from umcheck.reports.diff import diff_fleets
+from umcheck.state.merge import merge_host
+from umcheck.store import Store
+
+T0, T1, T2 = "2026-12-01T02:00:00+00:00", "2026-12-01T09:15:00+00:00", "2026-12-02T02:00:00+00:00"
+CONNECTIVITY = ("connectivity",)
+
+
+def _store(history_db) -> Store:
+    """The report fixture's three runs, then a partial re-check with carried outcomes, then a full run."""
+    store = Store(history_db)
+    for fleet in (oldest_fleet(), previous_fleet(), current_fleet()):
+        store.save_run(fleet)
+    a0, b0 = evaluated("A", facts("windows-tls-disabled")), evaluated("B", facts("windows-healthy"))
+    store.save_run(run("r1", T0, [a0, b0]))
+    cells = store.cells_for(["A"])
+    a1 = merge_host(evaluated("A", facts("windows-healthy"), CONNECTIVITY), CONNECTIVITY, cells["A"], now=T1)
+    store.save_run(run("r2", T1, [a1], CONNECTIVITY, limit="A"))
+    store.save_run(run("r3", T2, [evaluated("A", facts("windows-healthy")), b0]))
+    return store
+
+
+def test_state_diffs_from_columns_equal_the_whole_state_diffs(history_db):
+    with _store(history_db) as store:
+        ids = store.run_ids()
+        for a, b in zip(ids, ids[1:], strict=False):
+            whole = diff_fleets(store.fleet_state(a), store.fleet_state(b), state=True)
+            assert store.diff(a, b, state=True) == whole, (a, b)
+            assert diff_fleets(store.state_lines(a), store.fleet_state(b), state=True) == whole, (a, b)
+
+
+def test_from_history_reads_whole_runs_only_for_prometheus(history_db, monkeypatch):
+    with _store(history_db) as store:
+        fleet = store.load_run("last")
+        full = from_history(store, fleet)
+        loads = []
+        for name in ("load_run", "fleet_state"):
+            real = getattr(Store, name)
+            monkeypatch.setattr(Store, name, lambda self, *a, _real=real, _n=name, **k: loads.append(_n) or _real(self, *a, **k))
+        lean = from_history(store, fleet, ("text", "html", "json", "csv"))
+        assert loads == [] and lean.diff == full.diff and lean.trend == full.trend
+        assert lean.previous is None and lean.state is None and lean.last_full is None
+        assert from_history(store, fleet, ("prometheus",)) == replace(full)

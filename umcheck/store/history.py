@@ -1,0 +1,556 @@
+"""The Store: every run with its hosts and outcomes, and the fleet state, on SQLite or PostgreSQL.
+
+Normalised tables (runs, hosts, outcomes) answer the questions cheaply ("which hosts failed
+TlsVersionCheck last night?"); each host row also keeps the full HostResult JSON, so any run can
+be rebuilt exactly and every report regenerated. ``cells`` is the fleet state: per host and
+rule, the latest outcome with the run and time it came from, which partial runs (re-checks)
+update cell by cell and carry forward (``umcheck/state/``). One schema (``schema.py``, SQLAlchemy
+Core) and one migration history (``migrate.py``, Alembic) serve both backends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import DBAPIError
+
+from umcheck.errors import InputError, UsageError
+from umcheck.reports.atomic import PRIVATE, Modes
+from umcheck.reports.diff import FleetDiff, FleetLines, HostLine, RuleCell, diff_fleets
+from umcheck.reports.runref import resolve_ref
+from umcheck.reports.summary import READINESS_ORDER, duration_seconds, parse_time
+from umcheck.results import FleetResult, HostStatus, Readiness, RuleOutcome, RunScope
+from umcheck.state.cells import Cell
+from umcheck.state.scope import scope_for
+from umcheck.store import engine as engines
+from umcheck.store import sqlite_file
+from umcheck.store import url as db_url
+from umcheck.store.schema import cells, hosts, outcomes, runs
+from umcheck.typed_load import ShapeError, dump, load_dataclass
+
+DEFAULT_DB = Path("reports") / "umcheck.db"
+LOCK_TIMEOUT = 30.0  # seconds to wait for another process's write lock before giving up
+CHUNK = 500  # ids per IN (...) list: SQLite's and PostgreSQL's parameter limits are far above
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One line of ``umcheck history`` and one point of the trend chart.
+
+    ``readiness`` counts the run's own hosts; ``state`` (trend points only) counts the merged
+    fleet state after the run: every host's latest result, this run's or an earlier one's.
+    """
+
+    run_id: str
+    started: str
+    finished: str | None
+    duration_s: float | None
+    interrupted: bool
+    hosts: int
+    readiness: dict[str, int] = field(default_factory=dict)
+    scope: RunScope | None = None
+    state: dict[str, int] | None = None
+    migration: dict[str, int] = field(default_factory=dict)  # the run's hosts by migration grade
+
+    @property
+    def scope_label(self) -> str:
+        return self.scope.label if self.scope else "unrecorded (run from before scopes)"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "run_id": self.run_id,
+            "started": self.started,
+            "finished": self.finished,
+            "duration_seconds": self.duration_s,
+            "interrupted": self.interrupted,
+            "hosts": self.hosts,
+            "readiness": dict(self.readiness),
+            "migration": dict(self.migration),
+            "scope": dump(self.scope) if self.scope else None,
+            "scope_label": self.scope_label,
+        }
+
+
+def _ts(value: str | None) -> float:
+    t = parse_time(value)
+    return t.timestamp() if t and t.tzinfo else 0.0
+
+
+def scope_of(fleet: FleetResult) -> RunScope:
+    """The recorded scope, or for a run from before scopes the one its rules and limit imply."""
+    return fleet.scope or scope_for(fleet.rules, limit=fleet.limit, hosts=len({h.name for h in fleet.hosts}))
+
+
+def _loads(text: str | None) -> object:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i : i + CHUNK]
+
+
+def _bytewise(conn: Connection, column: Any) -> Any:
+    """``column`` compared byte by byte, as SQLite does (a PostgreSQL locale would skip the dashes)."""
+    return column.collate("C") if conn.dialect.name == "postgresql" else column
+
+
+def _order(conn: Connection) -> tuple:
+    """Runs oldest first; NULL times first and byte order for ties on both backends."""
+    return (runs.c.started_ts.asc().nulls_first(), _bytewise(conn, runs.c.run_id))
+
+
+# --- functions of a connection: shared by the Store and the migrations ---------------------------
+
+
+def bulk(conn: Connection, stmt: Any, rows: list[dict]) -> None:
+    """Many rows as one ``executemany`` (psycopg 3 pipelines it: no round trip per row).
+
+    Multi-row ``VALUES`` statements were tried for PostgreSQL and were not faster: SQLAlchemy's
+    per-statement parameter work grows with the rows, and the pipeline already saves the trips.
+    """
+    if rows:
+        conn.execute(stmt, rows)
+
+
+def run_ids(conn: Connection) -> list[str]:
+    """Every recorded run id, oldest first."""
+    return list(conn.scalars(select(runs.c.run_id).order_by(*_order(conn))))
+
+
+def load_run(conn: Connection, run_id: str, *, hosts_json: list[dict] | None = None,
+             where: str = "the history database") -> FleetResult:  # fmt: skip
+    header_json = conn.scalar(select(runs.c.header_json).where(runs.c.run_id == run_id))
+    try:
+        header = json.loads(header_json)
+        if hosts_json is None:
+            rows = conn.scalars(select(hosts.c.result_json).where(hosts.c.run_id == run_id).order_by(hosts.c.seq))
+            hosts_json = [json.loads(r) for r in rows]
+        header["hosts"] = hosts_json
+        return FleetResult.from_dict(header)
+    except (ValueError, TypeError, ShapeError) as exc:
+        raise InputError(f"run {run_id} is damaged: {exc}", path=where) from None
+
+
+def upsert_cells(conn: Connection, fleet: FleetResult) -> None:
+    """Every rule a host was evaluated on in this run replaces its cell, unless the cell is newer."""
+    from umcheck.state.merge import rule_ids
+
+    rows: dict[tuple[str, str], dict] = {}  # one row per cell: a statement may not update a row twice
+    for h in fleet.hosts:
+        if h.status != HostStatus.OK or h.os_family not in ("windows", "linux"):
+            continue
+        at, at_ts = h.started or fleet.started, _ts(h.started or fleet.started)
+        dumped = h.to_dict().get("outcomes") or []  # the host's JSON form, computed once: not dumped again
+        now = {o.RuleId: (o, dumped[i] if i < len(dumped) else dump(o))
+               for i, o in enumerate(h.outcomes) if o.carried is None}  # fmt: skip
+        for rule_id in dict.fromkeys([*rule_ids(h.os_family, tuple(fleet.rules)), *now]):
+            o, doc = now.get(rule_id, (None, None))
+            if (h.name, rule_id) in rows and rows[h.name, rule_id]["evaluated_ts"] > at_ts:
+                continue  # as the upsert's own rule: a newer cell is kept
+            rows[h.name, rule_id] = {"host": h.name, "rule_id": rule_id, "run_id": fleet.run_id, "evaluated_at": at,
+                                     "evaluated_ts": at_ts, "check_result": o.CheckResult if o else None,
+                                     "outcome_json": json.dumps(doc, default=str) if o else None}  # fmt: skip
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = dialect_insert(cells)
+    new = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[cells.c.host, cells.c.rule_id],
+        set_={c: new[c] for c in ("run_id", "evaluated_at", "evaluated_ts", "check_result", "outcome_json")},
+        where=new.evaluated_ts >= cells.c.evaluated_ts,
+    )
+    bulk(conn, stmt, list(rows.values()))
+
+
+# --- the Store ------------------------------------------------------------------------------------
+
+
+def _db_call(method: F) -> F:
+    """One transaction per outermost call (committed on success); a backend's error as umcheck's."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        if self._depth:
+            return method(self, *args, **kwargs)
+        self._depth += 1
+        try:
+            result = method(self, *args, **kwargs)
+            if self._conn.in_transaction():
+                self._conn.commit()
+            return result
+        except DBAPIError as exc:
+            self._rollback()
+            raise engines.unwrap(exc, self._url) from None
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self._depth -= 1
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Store:
+    """The history database. One connection per instance; not shared between threads.
+
+    ``path`` is a SQLite file (created owner-only, ``modes.file``) or a PostgreSQL URL
+    (``url.py``; the password never leaves the engine: ``self.path`` shows it masked). Errors opening it are one line: DamagedHistory, LockedHistory or an
+    EnvironmentProblem for a file (``sqlite_file.history_problem``), HistoryUnavailable for a server.
+    """
+
+    def __init__(
+        self,
+        path: Path | str = DEFAULT_DB,
+        *,
+        create: bool = True,
+        modes: Modes = PRIVATE,
+        timeout: float | None = None,
+    ):
+        from umcheck.store import migrate
+
+        self._depth = 0
+        self._url = None
+        location = db_url.db_location(path)
+        if isinstance(location, str):
+            self._url = db_url.parse(location)
+            self.path: Path | str = db_url.display(self._url)
+            self.sqlite = False
+            engine = engines.postgres_engine(self._url)
+        else:
+            self.path, self.sqlite = location, True
+            if not location.exists():
+                if not create:
+                    raise UsageError(f"no history database at {location} (run a scan first, or pass --db PATH)")
+                sqlite_file.create_file(location, modes)
+            engine = engines.sqlite_engine(location, LOCK_TIMEOUT if timeout is None else timeout)
+        self._engine = engine
+        try:
+            self._conn = engine.connect()
+        except DBAPIError as exc:
+            engine.dispose()
+            raise self._problem(exc) from None
+        try:
+            migrate.upgrade(self._conn, where=str(self.path), create=create or self.sqlite)
+        except DBAPIError as exc:
+            self._rollback()
+            self.close()
+            raise self._problem(exc) from None
+        except BaseException:
+            self._rollback()
+            self.close()
+            raise
+
+    def _problem(self, exc: DBAPIError) -> Exception:
+        problem = engines.unwrap(exc, self._url)
+        if self.sqlite and isinstance(problem, sqlite3.Error):
+            return sqlite_file.history_problem(self.path, problem)
+        return problem
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(Exception):
+            if self._conn.in_transaction():
+                self._conn.rollback()
+
+    @_db_call
+    def check(self) -> None:
+        """Every page readable (``PRAGMA quick_check``); DamagedHistory if not, before a scan trusts it.
+
+        SQLite only: a PostgreSQL server keeps its own pages whole.
+        """
+        if not self.sqlite:
+            return
+        with sqlite_file.reading(self.path):
+            raw = self._conn.connection.driver_connection
+            sqlite_file.quick_check(raw)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._conn.close()
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- writing -------------------------------------------------------------------------------
+
+    @_db_call
+    def save_run(self, fleet: FleetResult) -> None:
+        """Record a run and update the fleet state with the cells it evaluated: one transaction,
+        one ``executemany`` per table. Saving the same run id again replaces it."""
+        by_name = {h.name: h for h in fleet.hosts}  # last result per host wins, as in the journal
+        counts = dict.fromkeys(READINESS_ORDER, 0)
+        for h in by_name.values():
+            counts[h.readiness if h.readiness in counts else Readiness.UNKNOWN] += 1
+        header = fleet.to_dict()
+        header.pop("hosts")
+        scope = scope_of(fleet)
+        conn = self._conn
+        conn.execute(delete(runs).where(runs.c.run_id == fleet.run_id))
+        bulk(conn, insert(runs), [{
+            "run_id": fleet.run_id, "started": fleet.started, "started_ts": _ts(fleet.started) or None,
+            "finished": fleet.finished, "duration_s": duration_seconds(fleet.started, fleet.finished),
+            "interrupted": int(fleet.interrupted), "umcheck_version": fleet.umcheck_version,
+            "hosts_total": len(by_name), "ready": counts[Readiness.READY],
+            "disconnected": counts[Readiness.DISCONNECTED], "not_configured": counts[Readiness.NOT_CONFIGURED],
+            "unknown": counts[Readiness.UNKNOWN], "header_json": json.dumps(header), "scope_kind": scope.kind,
+            "scope_json": json.dumps(dump(scope)),
+        }])  # fmt: skip
+        if by_name:
+            bulk(conn, insert(hosts), [{
+                "run_id": fleet.run_id, "name": h.name, "seq": seq, "status": h.status, "readiness": h.readiness,
+                "os_family": h.os_family, "address": h.address, "transport": h.transport, "error": h.error,
+                "error_kind": h.error_kind, "started": h.started, "elapsed_ms": h.elapsed_ms,
+                "result_json": json.dumps(h.to_dict(), default=str), "migration": h.migration,
+            } for seq, h in enumerate(by_name.values())])  # fmt: skip
+        rows = [{"run_id": fleet.run_id, "host": h.name, "seq": i, "rule_id": o.RuleId,
+                 "rule_group_id": o.RuleGroupId, "check_result": o.CheckResult,
+                 "message_id": o.CheckResultMessageId}
+                for h in by_name.values() for i, o in enumerate(h.outcomes)]  # fmt: skip
+        bulk(conn, insert(outcomes), rows)
+        upsert_cells(conn, fleet)
+
+    # --- the fleet state -----------------------------------------------------------------------
+
+    @_db_call
+    def cells_for(
+        self, hosts_: Iterable[str], *, exclude_run: str | None = None
+    ) -> dict[str, dict[str, Cell]]:
+        """Each host's latest cells (host -> rule -> Cell), for carrying into a partial run."""
+        out: dict[str, dict[str, Cell]] = {}
+        cols = (cells.c.host, cells.c.rule_id, cells.c.run_id, cells.c.evaluated_at, cells.c.outcome_json)
+        for chunk in _chunks(sorted(set(hosts_))):
+            for host, rule_id, run_id, at, outcome_json in self._conn.execute(
+                select(*cols).where(cells.c.host.in_(chunk))
+            ):
+                if run_id == exclude_run:
+                    continue
+                try:
+                    outcome = (
+                        load_dataclass(RuleOutcome, json.loads(outcome_json), capped=False)
+                        if outcome_json
+                        else None
+                    )
+                except (ValueError, ShapeError):
+                    continue  # a damaged cell is as good as none: the rule counts as never checked
+                out.setdefault(host, {})[rule_id] = Cell(host, rule_id, run_id, at, outcome)
+        return out
+
+    def _window(self, run_id: str) -> list[str]:
+        """The runs since the newest run up to ``run_id`` that covered every host (so retired hosts
+        drop out of the state), oldest first."""
+        ids = run_ids(self._conn)
+        upto = ids[: ids.index(run_id) + 1]
+        scopes = {r: s for r, s in self._conn.execute(select(runs.c.run_id, runs.c.scope_json))}
+        for i in range(len(upto) - 1, -1, -1):
+            scope = RunScope.from_header({"scope": _loads(scopes.get(upto[i]))})
+            if scope is not None and scope.all_hosts:
+                return upto[i:]
+        return upto
+
+    def _latest_rows(self, run_id: str, column: str) -> list[tuple]:
+        """Per host, ``column`` of its latest row in the window up to ``run_id``."""
+        window = self._window(run_id)
+        rank = {r: i for i, r in enumerate(window)}
+        latest: dict[str, tuple[int, object]] = {}
+        for chunk in _chunks(window):
+            stmt = select(hosts.c.run_id, hosts.c.name, hosts.c[column]).where(hosts.c.run_id.in_(chunk))
+            order = (hosts.c.seq, _bytewise(self._conn, hosts.c.run_id), _bytewise(self._conn, hosts.c.name))
+            for rid, name, value in self._conn.execute(stmt.order_by(*order)):
+                if name not in latest or rank[rid] >= latest[name][0]:
+                    latest[name] = (rank[rid], value)
+        return [(name, value) for name, (_r, value) in latest.items()]
+
+    @_db_call
+    def state_counts(self, run_id: str) -> dict[str, int]:
+        """Readiness counts of the merged fleet state right after ``run_id``."""
+        counts = dict.fromkeys(READINESS_ORDER, 0)
+        for _name, readiness in self._latest_rows(run_id, "readiness"):
+            counts[readiness if readiness in counts else Readiness.UNKNOWN] += 1
+        return counts
+
+    @_db_call
+    def fleet_state(self, ref: str = "last") -> FleetResult:
+        """The merged fleet state after run ``ref``: every host's latest result, as one FleetResult."""
+        run_id = self.resolve(ref)
+        rows = self._latest_rows(run_id, "result_json")
+        try:
+            hosts_json = [json.loads(result_json) for _name, result_json in rows]
+        except ValueError as exc:
+            raise InputError(f"fleet state at run {run_id} is damaged: {exc}", path=str(self.path)) from None
+        # The run's header with the state's hosts (not the run's own: they would be read for nothing).
+        return replace(self.load_run(run_id, hosts=hosts_json), scope=None)  # a state covers every host it knows
+
+    @_db_call
+    def state_lines(self, ref: str = "last") -> FleetLines:
+        """The merged fleet state after ``ref`` as the diff reads it: per host its latest row's
+        columns and that row's per-rule results (``outcomes``), no result JSON parsed."""
+        run_id = self.resolve(ref)
+        window = self._window(run_id)
+        rank = {r: i for i, r in enumerate(window)}
+        latest: dict[str, tuple[int, tuple]] = {}
+        h = hosts.c
+        for chunk in _chunks(window):
+            stmt = (select(h.run_id, h.name, h.status, h.readiness, h.error, h.migration).where(h.run_id.in_(chunk))
+                    .order_by(h.seq, _bytewise(self._conn, h.run_id), _bytewise(self._conn, h.name)))  # fmt: skip
+            for row in self._conn.execute(stmt):
+                if row[1] not in latest or rank[row[0]] >= latest[row[1]][0]:
+                    latest[row[1]] = (rank[row[0]], tuple(row))
+        chosen = {(row[0], name) for name, (_r, row) in latest.items()}
+        rules: dict[str, list[RuleCell]] = {}
+        o = outcomes.c
+        for chunk in _chunks(window):
+            stmt = select(o.run_id, o.host, o.rule_id, o.check_result).where(o.run_id.in_(chunk)).order_by(o.seq)
+            for rid, host, rule_id, check_result in self._conn.execute(stmt):
+                if (rid, host) in chosen:
+                    rules.setdefault(host, []).append(RuleCell(rule_id, check_result))
+        lines = [HostLine(name, status, readiness, error, migration or "Unknown", tuple(rules.get(name, ())))
+                 for name, (_r, (_rid, _n, status, readiness, error, migration)) in latest.items()]  # fmt: skip
+        return FleetLines(run_id, lines)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    @_db_call
+    def run_ids(self) -> list[str]:
+        """Every recorded run id, oldest first."""
+        return run_ids(self._conn)
+
+    @_db_call
+    def resolve(self, ref: str) -> str:
+        return resolve_ref(ref, run_ids(self._conn), where=str(self.path))
+
+    def _summaries(self) -> list[RunSummary]:
+        c = runs.c
+        rows = self._conn.execute(
+            select(c.run_id, c.started, c.finished, c.duration_s, c.interrupted, c.hosts_total, c.ready,
+                   c.disconnected, c.not_configured, c.unknown, c.scope_json).order_by(*_order(self._conn))
+        )  # fmt: skip
+        return [
+            RunSummary(r[0], r[1], r[2], r[3], bool(r[4]), r[5], dict(zip(READINESS_ORDER, r[6:10], strict=True)),
+                       scope=RunScope.from_header({"scope": _loads(r[10])}))  # fmt: skip
+            for r in rows
+        ]
+
+    @_db_call
+    def runs(self, limit: int | None = 20) -> list[RunSummary]:
+        """The most recent runs, newest first."""
+        out = self._summaries()[::-1]
+        out = out[:limit] if limit else out
+        counts = self._migration_counts([r.run_id for r in out])
+        return [replace(r, migration=counts.get(r.run_id, {})) for r in out]
+
+    def _migration_counts(self, ids: list[str]) -> dict[str, dict[str, int]]:
+        """Hosts per migration grade for each run (runs recorded before the successor pack have
+        none: they count as Unknown). A column of its own since v3: no JSON functions needed."""
+        out: dict[str, dict[str, int]] = {}
+        grade = func.coalesce(hosts.c.migration, "Unknown")
+        for chunk in _chunks(ids):
+            stmt = (select(hosts.c.run_id, grade, func.count()).where(hosts.c.run_id.in_(chunk))
+                    .group_by(hosts.c.run_id, grade))  # fmt: skip
+            for run_id, state, n in self._conn.execute(stmt):
+                out.setdefault(run_id, {})[str(state)] = int(n)
+        return out
+
+    @_db_call
+    def trend(self, n: int = 14, until: str | None = None) -> list[RunSummary]:
+        """The last ``n`` runs up to and including ``until`` (a run id; default the newest), oldest
+        first, each with the merged fleet state after it (``state``)."""
+        points = self._summaries()
+        if until is not None:
+            ids = [p.run_id for p in points]
+            if until in ids:
+                points = points[: ids.index(until) + 1]
+        points = points[-n:] if n > 0 else []
+        return [replace(p, state=self.state_counts(p.run_id)) for p in points]
+
+    @_db_call
+    def previous_of(self, run_id: str) -> str | None:
+        """The run recorded just before ``run_id``, if any."""
+        ids = run_ids(self._conn)
+        if run_id not in ids:
+            return ids[-1] if ids else None
+        i = ids.index(run_id)
+        return ids[i - 1] if i > 0 else None
+
+    @_db_call
+    def state_before(self, run_id: str) -> FleetResult | None:
+        """The merged fleet state just before ``run_id`` (what "changes since" compares with)."""
+        prev = self.previous_of(run_id)
+        return self.fleet_state(prev) if prev else None
+
+    @_db_call
+    def last_full_run(self, until: str) -> str | None:
+        """The newest complete (not interrupted) full-scope run up to and including ``until``."""
+        ids = run_ids(self._conn)
+        upto = ids[: ids.index(until) + 1] if until in ids else ids
+        stmt = select(runs.c.run_id, runs.c.interrupted).where(runs.c.scope_kind == "full")
+        rows = {r: i for r, i in self._conn.execute(stmt)}
+        return next((r for r in reversed(upto) if r in rows and not rows[r]), None)
+
+    @_db_call
+    def load_run(self, ref: str = "last", *, hosts: list[dict] | None = None) -> FleetResult:
+        """A recorded run; ``hosts`` (host result JSON) replaces its own hosts without reading them."""
+        return load_run(self._conn, self.resolve(ref), hosts_json=hosts, where=str(self.path))
+
+    @_db_call
+    def diff(self, a: str = "previous", b: str = "last", *, state: bool = False) -> FleetDiff:
+        """Cells evaluated in both runs; with ``state``, the merged fleet states after each run."""
+        if state:
+            return diff_fleets(self.state_lines(a), self.state_lines(b), state=True)
+        return diff_fleets(self.load_run(a), self.load_run(b))
+
+    @_db_call
+    def select_rerun(self, run: str = "last", failed_rule: str | None = None) -> list[str]:
+        """Hosts to re-check, from the merged fleet state after ``run``: not Ready, or (with
+        ``failed_rule``, a RuleId) where that rule is failing — evaluated then or carried."""
+        if failed_rule is not None:
+            self._check_rule(failed_rule)
+        state = self.fleet_state(run)
+        if failed_rule is None:
+            return [h.name for h in state.hosts if h.readiness != Readiness.READY]
+        return [h.name for h in state.hosts if any(o.RuleId == failed_rule and o.failed for o in h.outcomes)]
+
+    def _check_rule(self, rule_id: str) -> None:
+        """A misspelt RuleId would silently select nothing; refuse it with suggestions instead."""
+        from umcheck.rules.catalog import ALL_RULES, unknown_rule_message
+
+        seen = set(self._conn.scalars(select(cells.c.rule_id).distinct())) | {r.rule_id for r in ALL_RULES}
+        if rule_id not in seen:
+            raise UsageError(unknown_rule_message(rule_id))
+
+
+def backfill_migration(conn: Connection) -> None:
+    """v3: each stored host's migration grade, read once from its result JSON."""
+    rows = conn.execute(select(hosts.c.run_id, hosts.c.name, hosts.c.result_json)).all()
+    updates = []
+    for run_id, name, result_json in rows:
+        doc = _loads(result_json)
+        grade = doc.get("migration") if isinstance(doc, dict) else None
+        if isinstance(grade, str):
+            updates.append({"r": run_id, "n": name, "m": grade})
+    if updates:
+        from sqlalchemy import bindparam
+
+        stmt = (update(hosts).where(hosts.c.run_id == bindparam("r"), hosts.c.name == bindparam("n"))
+                .values(migration=bindparam("m")))  # fmt: skip
+        conn.execute(stmt, updates)
