@@ -5,6 +5,8 @@
     python bench/fanout.py --hosts 1000 --latency 1 --transport psrp --auth ntlm
     python bench/fanout.py --hosts 1000 --latency 1 --transport ssh --auth password
     python bench/fanout.py --hosts 500 --latency 1 --transport winrm --auth kerberos
+    python bench/fanout.py --hosts 1000 --latency 1 --transport winrm --auth ntlm --workers 1 --workers 2 --skip-floor
+    python bench/fanout.py --hosts 1000 --latency 1 --transport winrm --auth ntlm --pack legacy --pack all --skip-floor
 
 The simulator runs in its own process (``umcheck sim start``), every simulated host taking
 ``--latency`` seconds to run the collector. Two clients scan the same fleet, each in its own
@@ -15,8 +17,14 @@ process so that CPU and peak RSS are measured per run (``os.wait4``):
   asyncssh gather loop, with no parsing, rules or reports: what any design on these libraries
   costs at least.
 
-Prints wall time, controller CPU per host, peak RSS, and the umcheck/floor wall-time ratio.
-Only 127.0.0.0/8 is used.
+Prints wall time, controller CPU per host (the scan's process and, with ``--workers``, its
+children), peak RSS, the umcheck/floor wall-time and CPU ratios, and the simulator's own CPU
+seconds during each run (from ``/proc/<pid>/stat``): on a shared machine the simulator competes
+with the clients for the cores, so a throughput figure is only meaningful next to it.
+
+``--workers N`` and ``--pack PACK`` are passed to ``umcheck scan``; each may be given more than
+once, and every combination is then run as its own ``umcheck scan`` row (ratios against the first
+row), with the floor loop unchanged. Only 127.0.0.0/8 is used.
 
 ``--auth kerberos`` (winrm or psrp) compares two fleets of ``--hosts`` each instead: Kerberos hosts
 (the simulator starts its own MIT KDC on 127.0.0.1; needs krb5kdc, kinit and the ``kerberos``
@@ -63,13 +71,31 @@ def start_simulator(args, workdir: Path, env: dict, auth: str | None = None) -> 
     return proc, inventory
 
 
-def measure(cmd: list[str], env: dict, log: Path) -> dict:
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far, from ``/proc/<pid>/stat``.
+
+    Includes children it has reaped; 0.0 where /proc is unavailable (the figure is then omitted).
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()  # the command name may contain spaces and parentheses
+    utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
+    return (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(cmd: list[str], env: dict, log: Path, sim_pid: int | None = None) -> dict:
+    """Wall, CPU (the process and its reaped children: ``--workers`` children count) and peak RSS
+    of one client run, and the simulator's CPU seconds over the same interval."""
+    sim0 = proc_cpu(sim_pid) if sim_pid else 0.0
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - t0
+    sim_cpu = proc_cpu(sim_pid) - sim0 if sim_pid else 0.0
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
-            "rc": os.waitstatus_to_exitcode(status)}  # fmt: skip
+            "rc": os.waitstatus_to_exitcode(status), "sim_cpu": sim_cpu}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------- the floor
@@ -215,6 +241,17 @@ def kerberos_vs_ntlm(args, forks: int, env: dict) -> None:
           f"CPU: {rows[0][1]['cpu'] / rows[1][1]['cpu']:.2f}x")
 
 
+def scan_variants(args) -> list[tuple[str, list[str]]]:
+    """One ``umcheck scan`` row per (--workers, --pack) combination asked for: label, extra options."""
+    rows = []
+    for workers in args.workers or [None]:
+        for pack in args.pack or [None]:
+            label = "umcheck scan" + (f" -w {workers}" if workers else "") + (f" --pack {pack}" if pack else "")
+            extra = (["--workers", str(workers)] if workers else []) + (["--pack", pack] if pack else [])
+            rows.append((label, extra))
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--hosts", type=int, default=200)
@@ -224,6 +261,10 @@ def main() -> None:
                     help="ntlm | basic | negotiate | password | key | kerberos (a Kerberos fleet vs an NTLM fleet)")
     ap.add_argument("--forks", type=int, default=0,
                     help="concurrency for both clients (default: hosts, at most 500 threads for winrm/psrp, 1000 for ssh)")
+    ap.add_argument("--workers", type=int, action="append", metavar="N",
+                    help="umcheck scan --workers N (repeat to compare; default: umcheck's own default)")
+    ap.add_argument("--pack", action="append", choices=["legacy", "successor", "all"],
+                    help="umcheck scan --pack PACK (repeat to compare; default: umcheck's own default, all)")
     ap.add_argument("--skip-floor", action="store_true")
     ap.add_argument("--repeat", type=int, default=1, help="alternate the clients this many times; report medians")
     ap.add_argument("--floor-only", nargs=3, metavar=("INVENTORY", "TRANSPORT", "FORKS"), help=argparse.SUPPRESS)
@@ -239,22 +280,29 @@ def main() -> None:
             sys.exit("--auth kerberos needs a winrm or psrp transport")
         kerberos_vs_ntlm(args, forks, env)
         return
+    variants = scan_variants(args)
     with tempfile.TemporaryDirectory(prefix="umcheck-bench-") as tmp:
         workdir = Path(tmp)
         sim, inventory = start_simulator(args, workdir, env)
-        runs: dict[str, list[tuple[dict, int]]] = {"umcheck scan": [], "bare library loop": []}
+        runs: dict[str, list[tuple[dict, int]]] = {label: [] for label, _ in variants}
+        runs["bare library loop"] = []
+        failed: list[str] = []
         try:
             for i in range(args.repeat):
-                out = workdir / f"reports-{i}"
-                umc = measure([sys.executable, "-m", "umcheck.cli", "scan", "-i", str(inventory), "-f", str(forks),
-                               "--timeout", "600", "--format", "json", "--no-history", "-o", str(out), "-q", "-q"],
-                              env, workdir / "umcheck.log")  # fmt: skip
-                report = next(out.glob("*/report.json"), None)
-                ok = sum(1 for h in json.loads(report.read_text())["hosts"] if h["status"] == "ok") if report else 0
-                runs["umcheck scan"].append((umc, ok))
+                for n, (label, extra) in enumerate(variants):
+                    out = workdir / f"reports-{i}-{n}"
+                    log = workdir / f"umcheck-{n}.log"
+                    umc = measure([sys.executable, "-m", "umcheck.cli", "scan", "-i", str(inventory), "-f", str(forks),
+                                   "--timeout", "600", "--format", "json", "--no-history", "-o", str(out), "-q", "-q",
+                                   *extra], env, log, sim.pid)  # fmt: skip
+                    report = next(out.glob("*/report.json"), None)
+                    ok = sum(1 for h in json.loads(report.read_text())["hosts"] if h["status"] == "ok") if report else 0
+                    runs[label].append((umc, ok))
+                    if umc["rc"] not in (0, 1):
+                        failed.append(f"{label} exited {umc['rc']}: {log.read_text()[-1500:]}")
                 if not args.skip_floor:
                     flo = measure([sys.executable, __file__, "--floor-only", str(inventory), args.transport, str(forks)],
-                                  env, workdir / "floor.log")  # fmt: skip
+                                  env, workdir / "floor.log", sim.pid)  # fmt: skip
                     lines = (workdir / "floor.log").read_text().strip().splitlines()
                     floor_ok = json.loads(lines[-1])["ok"] if lines and lines[-1].startswith("{") else 0
                     runs["bare library loop"].append((flo, floor_ok))
@@ -264,14 +312,22 @@ def main() -> None:
             sim.wait(30)
         print(f"\nfan-out: {args.hosts} hosts, {args.latency:g} s collector latency, {args.transport}/{args.auth}, "
               f"forks {forks}, {os.cpu_count()} cores, median of {args.repeat}")  # fmt: skip
-        print(f"{'client':<20}{'hosts ok':>10}{'wall s':>10}{'CPU ms/host':>14}{'peak RSS MB':>14}   all walls")
+        print(f"{'client':<34}{'hosts ok':>9}{'wall s':>9}{'hosts/s':>9}{'CPU ms/host':>13}{'peak RSS MB':>13}"
+              f"{'sim CPU s':>11}{'sim share':>11}   all walls")  # fmt: skip
         for name, m, ok, walls in rows:
-            print(f"{name:<20}{ok:>10}{m['wall']:>10.2f}{m['cpu'] * 1000 / args.hosts:>14.1f}{m['rss_mb']:>14.0f}   "
-                  + " ".join(f"{w:.1f}" for w in walls))  # fmt: skip
-        if len(rows) == 2:
-            print(f"umcheck / floor wall time: {rows[0][1]['wall'] / rows[1][1]['wall']:.2f}x")
-        if runs["umcheck scan"][-1][0]["rc"] not in (0, 1):
-            print(f"umcheck exited {umc['rc']}: {(workdir / 'umcheck.log').read_text()[-1500:]}")
+            share = m["sim_cpu"] / (m["sim_cpu"] + m["cpu"]) if m["sim_cpu"] + m["cpu"] else 0.0
+            print(f"{name:<34}{ok:>9}{m['wall']:>9.2f}{args.hosts / m['wall']:>9.1f}{m['cpu'] * 1000 / args.hosts:>13.1f}"
+                  f"{m['rss_mb']:>13.0f}{m['sim_cpu']:>11.1f}{share:>10.0%}   " + " ".join(f"{w:.1f}" for w in walls))  # fmt: skip
+        scans = [(name, m) for name, m, _, _ in rows if name != "bare library loop"]
+        floor = next((m for name, m, _, _ in rows if name == "bare library loop"), None)
+        for name, m in scans:
+            if floor:
+                print(f"{name} / floor: wall {m['wall'] / floor['wall']:.2f}x, CPU {m['cpu'] / floor['cpu']:.2f}x")
+        for name, m in scans[1:]:
+            first_name, first = scans[0]
+            print(f"{name} / {first_name}: throughput {first['wall'] / m['wall']:.2f}x, CPU {m['cpu'] / first['cpu']:.2f}x")
+        for line in failed:
+            print(line)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ report more than this controller knows).
 
 The type walk is done once per type: ``_converter`` compiles a type into a small function and
 caches it, since a 1000-host scan converts the same few dozen types tens of thousands of times.
+Each compiled function also holds the converters of its parts (looking them up per value hashed
+typing objects per value, which cost more than the conversion). ``dump`` is compiled per class in the same way.
 """
 
 from __future__ import annotations
@@ -67,8 +69,19 @@ def load_dataclass(cls: type[T], value: Any, path: str = "$", *, capped: bool = 
 # -- compiling a type into a converter ---------------------------------------------------------
 
 
+_BUILDING: set[tuple[Any, bool]] = set()  # types whose converter is being compiled right now
+
+
 @cache
 def _converter(tp: Any, capped: bool = True) -> Converter:
+    _BUILDING.add((tp, capped))
+    try:
+        return _compile(tp, capped)
+    finally:
+        _BUILDING.discard((tp, capped))
+
+
+def _compile(tp: Any, capped: bool) -> Converter:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         return _union(typing.get_args(tp), capped)
@@ -88,17 +101,33 @@ def _converter(tp: Any, capped: bool = True) -> Converter:
     return simple
 
 
+def _part(tp: Any, capped: bool) -> Converter:
+    """The converter of a part of a type, resolved now; lazily (on first use) only for a type
+    that contains itself, whose converter is not finished yet."""
+    if (tp, capped) not in _BUILDING:
+        return _converter(tp, capped)
+    resolved: Converter | None = None
+
+    def convert(value: Any, path: str) -> Any:
+        nonlocal resolved
+        if resolved is None:
+            resolved = _converter(tp, capped)
+        return resolved(value, path)
+
+    return convert
+
+
 def _union(args: tuple[Any, ...], capped: bool) -> Converter:
     nullable = type(None) in args
-    options = [a for a in args if a is not type(None)]
+    options = [_part(a, capped) for a in args if a is not type(None)]
 
     def convert(value: Any, path: str) -> Any:
         if value is None and nullable:
             return None
         first: ShapeError | None = None
-        for arg in options:
+        for option in options:
             try:
-                return _converter(arg, capped)(value, path)
+                return option(value, path)
             except ShapeError as exc:
                 first = first or exc
         raise first or ShapeError(path, "no matching type")
@@ -117,21 +146,22 @@ def _literal(allowed: tuple[Any, ...]) -> Converter:
 
 def _list(item_tp: Any, capped: bool) -> Converter:
     limit = MAX_LIST if capped else None
+    item = _part(item_tp, capped)
 
     def convert(value: Any, path: str) -> Any:
         if not isinstance(value, list):
             raise ShapeError(path, f"expected a list, got {_describe(value)}")
-        item = _converter(item_tp, capped)
         return [item(v, f"{path}[{i}]") for i, v in enumerate(value[:limit])]
 
     return convert
 
 
 def _dict(item_tp: Any, capped: bool) -> Converter:
+    item = _part(item_tp, capped)
+
     def convert(value: Any, path: str) -> Any:
         if not isinstance(value, dict):
             raise ShapeError(path, f"expected an object, got {_describe(value)}")
-        item = _converter(item_tp, capped)
         out = {}
         for i, (k, v) in enumerate(value.items()):
             if capped and i >= MAX_DICT:
@@ -145,17 +175,18 @@ def _dict(item_tp: Any, capped: bool) -> Converter:
 def _dataclass(cls: type, capped: bool) -> Converter:
     hints = typing.get_type_hints(cls)
     spec = [
-        (f.name, hints[f.name], f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+        (f.name, _part(hints[f.name], capped),
+         f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
         for f in dataclasses.fields(cls)
-    ]
+    ]  # fmt: skip
 
     def convert(value: Any, path: str) -> Any:
         if not isinstance(value, dict):
             raise ShapeError(path, f"expected an object, got {_describe(value)}")
         kwargs = {}
-        for name, tp, required in spec:
+        for name, field_convert, required in spec:
             if name in value:
-                kwargs[name] = _converter(tp, capped)(value[name], f"{path}.{name}")
+                kwargs[name] = field_convert(value[name], f"{path}.{name}")
             elif required:
                 raise ShapeError(f"{path}.{name}", "missing")
         return cls(**kwargs)
@@ -200,13 +231,8 @@ _SIMPLE: dict[Any, Converter] = {bool: _bool, int: _int, float: _float, str: _st
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
-
-
-@cache
-def _field_names(cls: type) -> tuple[str, ...] | None:
-    if not hasattr(cls, "__dataclass_fields__"):
-        return None
-    return tuple(f.name for f in dataclasses.fields(cls))
+_Dumper = Callable[[Any], Any]
+_DUMPERS: dict[type, _Dumper] = {}
 
 
 def dump(obj: Any) -> Any:
@@ -214,11 +240,30 @@ def dump(obj: Any) -> Any:
     cls = type(obj)
     if cls in _PLAIN:
         return obj
-    names = _field_names(cls)
-    if names is not None:
-        return {name: dump(getattr(obj, name)) for name in names}
-    if isinstance(obj, list | tuple):
-        return [dump(v) for v in obj]
-    if isinstance(obj, dict):
-        return {k: dump(v) for k, v in obj.items()}
-    return obj
+    dumper = _DUMPERS.get(cls)
+    if dumper is None:
+        dumper = _DUMPERS.setdefault(cls, _dumper_for(cls))
+    return dumper(obj)
+
+
+def _dumper_for(cls: type) -> _Dumper:
+    """How to dump one class: dataclasses field by field, lists/tuples and dicts item by item,
+    anything else (enums, plain values' subclasses) as it is. Plain values are kept inline,
+    without a call per value: a host result holds hundreds of them."""
+    plain = _PLAIN
+    if dataclasses.is_dataclass(cls):
+        names = tuple(f.name for f in dataclasses.fields(cls))
+
+        def dump_dataclass(obj: Any) -> dict[str, Any]:
+            out = {}
+            for name in names:
+                v = getattr(obj, name)
+                out[name] = v if type(v) in plain else dump(v)
+            return out
+
+        return dump_dataclass
+    if issubclass(cls, list | tuple):
+        return lambda obj: [v if type(v) in plain else dump(v) for v in obj]
+    if issubclass(cls, dict):
+        return lambda obj: {k: v if type(v) in plain else dump(v) for k, v in obj.items()}
+    return lambda obj: obj

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from functools import cache
 
 from umcheck.facts import Facts
 from umcheck.packs import is_successor
@@ -76,9 +77,15 @@ def needed_sections(rules: Iterable[RuleSpec]) -> list[str]:
     return sorted({s for r in rules for s in r.needs})
 
 
+@cache
+def _rules_for(selectors: tuple[str, ...], os_family: str) -> tuple[RuleSpec, ...]:
+    """``select_rules`` once per (selection, OS) of a run, not once per host."""
+    return tuple(select_rules(selectors, os_family))
+
+
 def evaluate_host(facts: Facts, ctx: RuleContext, selectors: Iterable[str] | None = None) -> list[RuleOutcome]:
     outcomes = []
-    for spec in select_rules(selectors, facts.os_family):
+    for spec in _rules_for(tuple(selectors or ()), facts.os_family):
         outcome = evaluate(spec, facts, ctx)
         if outcome is not None:
             outcomes.append(outcome)

@@ -6,6 +6,8 @@ text for the report; a scan never executes them.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from umcheck.packs.successor.remediation import SUCCESSOR_REMEDIATION
 from umcheck.results import Remediation
 from umcheck.rules.linux_remediation import LINUX_REMEDIATION
@@ -14,6 +16,7 @@ from umcheck.rules.windows_remediation import WINDOWS_REMEDIATION
 CATALOG: dict[str, Remediation] = {**WINDOWS_REMEDIATION, **LINUX_REMEDIATION, **SUCCESSOR_REMEDIATION}
 
 
+@lru_cache(maxsize=4096)  # a few hundred ids in the catalog; bounded all the same
 def remediation_for(message_id: str) -> Remediation | None:
     """Most specific entry: ``R.Failed.Reason``, then ``R.Failed``, then ``R``."""
     parts = message_id.split(".")
