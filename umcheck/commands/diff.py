@@ -13,7 +13,7 @@ import json
 import sys
 
 from umcheck.reports.text import render_diff
-from umcheck.store import DEFAULT_DB, Store, db_arg, reading
+from umcheck.store import DEFAULT_DB, db_arg
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,6 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from umcheck.store import Store, reading  # SQLAlchemy: only when a history is read
+
     with reading(args.db), Store(args.db, create=False) as store:
         run_a = args.run_a or "previous"
         diff = store.diff(run_a, args.run_b, state=args.state)

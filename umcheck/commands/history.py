@@ -12,7 +12,7 @@ from pathlib import Path
 
 from umcheck.reports.escape import one_line
 from umcheck.retention import prune_runs
-from umcheck.store import DEFAULT_DB, Store, db_arg, display, reading
+from umcheck.store import DEFAULT_DB, db_arg, display
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
         for folder in prune_runs(args.reports_dir, args.prune):
             print(f"removed {folder}")
         return 0
+    from umcheck.store import Store, reading  # SQLAlchemy: only when a history is read
+
     with reading(args.db), Store(args.db, create=False) as store:
         runs = store.runs(limit=args.limit or None)
     if args.json:

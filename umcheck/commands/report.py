@@ -15,7 +15,7 @@ from umcheck.errors import UsageError
 from umcheck.reports import FORMATS, HistoryInputs, from_history, parse_formats, render, write_reports
 from umcheck.reports.atomic import Modes
 from umcheck.reports.sources import load_run
-from umcheck.store import DEFAULT_DB, db_arg, reading
+from umcheck.store import DEFAULT_DB, db_arg
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,6 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from umcheck.store import reading  # SQLAlchemy: only when a history is read
+
     with reading(args.db):  # a damaged or locked history: one line saying what to do, exit 2
         return _run(args)
 

@@ -451,7 +451,7 @@ def build_connection(
         raise v.fail(
             "umcheck_os", f"is linux but ansible_connection is {s['connection']}, which only reaches Windows"
         )
-    if s["connection"] == "fake":
+    if s["connection"] == "fake" and v.asked is None:  # listing the variable names needs no simulator
         _check_fake_states(v, s)
     s["cloud"] = v.get(_choice(*CLOUDS), "umcheck_cloud", default="public")
     s["automation_account_location"] = v.get(

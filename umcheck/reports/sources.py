@@ -9,14 +9,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from umcheck.errors import InputError, UsageError
 from umcheck.journal import JOURNAL_NAME, read_journal
 from umcheck.reports.runref import resolve_ref
 from umcheck.results import FleetResult
 from umcheck.retention import run_folders
-from umcheck.store import Store, display, is_url
+from umcheck.store import display, is_url
 from umcheck.typed_load import ShapeError
+
+if TYPE_CHECKING:
+    from umcheck.store import Store
 
 
 @dataclass
@@ -63,6 +67,8 @@ def _store_holding(db: Path | str, run_id: str) -> Store | None:
     """The history store, if it exists and records this run (for the trend and the diff)."""
     if not _exists(db):
         return None
+    from umcheck.store import Store  # SQLAlchemy: only when a history is read
+
     store = Store(db, create=False)
     if run_id in store.run_ids():
         return store
@@ -81,6 +87,8 @@ def load_run(ref: str, *, db: Path | str, reports_dir: Path) -> LoadedRun:
         raise InputError("no such file or folder", path=ref)
     store_error: UsageError | None = None
     if is_url(db) or Path(db).exists():
+        from umcheck.store import Store  # SQLAlchemy: only when a history is read
+
         store = Store(db, create=False)
         try:
             run_id = store.resolve(ref)

@@ -7,19 +7,40 @@ connection and errors, ``sqlite_file.py`` what only a SQLite file can suffer (da
 
 from __future__ import annotations
 
-from umcheck.store.engine import HistoryUnavailable
-from umcheck.store.history import DEFAULT_DB, LOCK_TIMEOUT, RunSummary, Store
-from umcheck.store.migrate import SCHEMA_VERSION
-from umcheck.store.sqlite_file import (
-    SIDE_FILES,
-    DamagedHistory,
-    LockedHistory,
-    history_problem,
-    reading,
-    recover_hint,
-    set_aside,
-)
-from umcheck.store.url import db_arg, db_location, display, is_url
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from umcheck.store.url import DEFAULT_DB, db_arg, db_location, display, is_url
+
+# Loaded on first use: parsing ``--db`` (every command) must not import SQLAlchemy (≈ 0.3 s).
+_LAZY = {
+    "HistoryUnavailable": "engine", "LOCK_TIMEOUT": "history", "RunSummary": "history",
+    "Store": "history", "SCHEMA_VERSION": "migrate", "SIDE_FILES": "sqlite_file", "DamagedHistory": "sqlite_file",
+    "LockedHistory": "sqlite_file", "history_problem": "sqlite_file", "reading": "sqlite_file",
+    "recover_hint": "sqlite_file", "set_aside": "sqlite_file",
+}  # fmt: skip
+
+if TYPE_CHECKING:
+    from umcheck.store.engine import HistoryUnavailable
+    from umcheck.store.history import LOCK_TIMEOUT, RunSummary, Store
+    from umcheck.store.migrate import SCHEMA_VERSION
+    from umcheck.store.sqlite_file import (
+        SIDE_FILES,
+        DamagedHistory,
+        LockedHistory,
+        history_problem,
+        reading,
+        recover_hint,
+        set_aside,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'umcheck.store' has no attribute {name!r}")
+    return getattr(import_module(f"umcheck.store.{module}"), name)
+
 
 __all__ = [
     "DEFAULT_DB",

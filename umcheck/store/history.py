@@ -36,7 +36,6 @@ from umcheck.store import url as db_url
 from umcheck.store.schema import cells, hosts, outcomes, runs
 from umcheck.typed_load import ShapeError, dump, load_dataclass
 
-DEFAULT_DB = Path("reports") / "umcheck.db"
 LOCK_TIMEOUT = 30.0  # seconds to wait for another process's write lock before giving up
 CHUNK = 500  # ids per IN (...) list: SQLite's and PostgreSQL's parameter limits are far above
 
@@ -218,7 +217,7 @@ class Store:
 
     def __init__(
         self,
-        path: Path | str = DEFAULT_DB,
+        path: Path | str = db_url.DEFAULT_DB,
         *,
         create: bool = True,
         modes: Modes = PRIVATE,

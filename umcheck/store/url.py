@@ -10,16 +10,18 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING
 
 from umcheck.errors import UsageError
+
+if TYPE_CHECKING:  # SQLAlchemy is imported only when a history is opened, not to parse --db
+    from sqlalchemy.engine import URL
 
 URL_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgres://")
 PASSWORD_ENV = "UMCHECK_DB_PASSWORD"
 
 Location = Path | str  # a SQLite file, or a database URL (str)
+DEFAULT_DB = Path("reports") / "umcheck.db"
 
 
 def is_url(value: object) -> bool:
@@ -46,6 +48,9 @@ def db_arg(value: str) -> Location:
 
 def parse(value: str) -> URL:
     """The URL for SQLAlchemy: always the psycopg 3 driver, the password from the environment if not given."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         url = make_url(value)
     except ArgumentError:
@@ -60,10 +65,13 @@ def display(location: Location | URL) -> str:
     """``location`` as it may be shown anywhere: a path as it is, a URL with its password masked."""
     if isinstance(location, Path):
         return str(location)
-    if isinstance(location, URL):  # shown as the user wrote it: postgresql://, whatever the driver
+    if not isinstance(location, str):  # a sqlalchemy URL; shown as the user wrote it: postgresql://, whatever the driver  # shown as the user wrote it: postgresql://, whatever the driver
         return location.set(drivername=location.get_backend_name()).render_as_string(hide_password=True)
     if not is_url(location):
         return str(location)
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(location).render_as_string(hide_password=True)
     except ArgumentError:
