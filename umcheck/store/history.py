@@ -115,14 +115,24 @@ def _order(conn: Connection) -> tuple:
 # --- functions of a connection: shared by the Store and the migrations ---------------------------
 
 
-def bulk(conn: Connection, stmt: Any, rows: list[dict]) -> None:
-    """Many rows as one ``executemany`` (psycopg 3 pipelines it: no round trip per row).
+BULK_ROWS = 5000  # rows per executemany: 10,000 hosts x 70 rules must not sit in memory at once
 
-    Multi-row ``VALUES`` statements were tried for PostgreSQL and were not faster: SQLAlchemy's
-    per-statement parameter work grows with the rows, and the pipeline already saves the trips.
+
+def bulk(conn: Connection, stmt: Any, rows: Iterable[dict]) -> None:
+    """Many rows as ``executemany`` batches (psycopg 3 pipelines them: no round trip per row).
+
+    ``rows`` may be a generator: only one batch is built at a time, so the memory a save needs does
+    not grow with the fleet. Multi-row ``VALUES`` statements were tried for PostgreSQL and were not
+    faster: SQLAlchemy's per-statement parameter work grows with the rows.
     """
-    if rows:
-        conn.execute(stmt, rows)
+    batch: list[dict] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BULK_ROWS:
+            conn.execute(stmt, batch)
+            batch = []
+    if batch:
+        conn.execute(stmt, batch)
 
 
 def run_ids(conn: Connection) -> list[str]:
@@ -149,7 +159,11 @@ def upsert_cells(conn: Connection, fleet: FleetResult) -> None:
     from umcheck.state.merge import rule_ids
 
     rows: dict[tuple[str, str], dict] = {}  # one row per cell: a statement may not update a row twice
+    stmt = _cells_upsert(conn)
     for h in fleet.hosts:
+        if len(rows) >= BULK_ROWS:  # a batch ends between hosts; a later statement may update its rows
+            bulk(conn, stmt, rows.values())
+            rows.clear()
         if h.status != HostStatus.OK or h.os_family not in ("windows", "linux"):
             continue
         at, at_ts = h.started or fleet.started, _ts(h.started or fleet.started)
@@ -163,20 +177,22 @@ def upsert_cells(conn: Connection, fleet: FleetResult) -> None:
             rows[h.name, rule_id] = {"host": h.name, "rule_id": rule_id, "run_id": fleet.run_id, "evaluated_at": at,
                                      "evaluated_ts": at_ts, "check_result": o.CheckResult if o else None,
                                      "outcome_json": json.dumps(doc, default=str) if o else None}  # fmt: skip
-    if not rows:
-        return
+    bulk(conn, stmt, rows.values())
+
+
+def _cells_upsert(conn: Connection) -> Any:
+    """Insert a cell, or replace it unless the stored one is newer."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     stmt = dialect_insert(cells)
     new = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[cells.c.host, cells.c.rule_id],
         set_={c: new[c] for c in ("run_id", "evaluated_at", "evaluated_ts", "check_result", "outcome_json")},
         where=new.evaluated_ts >= cells.c.evaluated_ts,
     )
-    bulk(conn, stmt, list(rows.values()))
 
 
 # --- the Store ------------------------------------------------------------------------------------
@@ -316,17 +332,16 @@ class Store:
             "scope_json": json.dumps(dump(scope)),
         }])  # fmt: skip
         if by_name:
-            bulk(conn, insert(hosts), [{
+            bulk(conn, insert(hosts), ({
                 "run_id": fleet.run_id, "name": h.name, "seq": seq, "status": h.status, "readiness": h.readiness,
                 "os_family": h.os_family, "address": h.address, "transport": h.transport, "error": h.error,
                 "error_kind": h.error_kind, "started": h.started, "elapsed_ms": h.elapsed_ms,
                 "result_json": json.dumps(h.to_dict(), default=str), "migration": h.migration,
-            } for seq, h in enumerate(by_name.values())])  # fmt: skip
-        rows = [{"run_id": fleet.run_id, "host": h.name, "seq": i, "rule_id": o.RuleId,
-                 "rule_group_id": o.RuleGroupId, "check_result": o.CheckResult,
-                 "message_id": o.CheckResultMessageId}
-                for h in by_name.values() for i, o in enumerate(h.outcomes)]  # fmt: skip
-        bulk(conn, insert(outcomes), rows)
+            } for seq, h in enumerate(by_name.values())))  # fmt: skip
+        bulk(conn, insert(outcomes), ({"run_id": fleet.run_id, "host": h.name, "seq": i, "rule_id": o.RuleId,
+                                       "rule_group_id": o.RuleGroupId, "check_result": o.CheckResult,
+                                       "message_id": o.CheckResultMessageId}
+                                      for h in by_name.values() for i, o in enumerate(h.outcomes)))  # fmt: skip
         upsert_cells(conn, fleet)
 
     # --- the fleet state -----------------------------------------------------------------------
