@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from celery_helpers import RedisServer, start_redis, stop_redis
-from scan.e2e import PASSWORD, PASSWORD_ENV, Procs
+from scan.e2e import PASSWORD_ENV
 
 
 @pytest.fixture
@@ -21,20 +21,9 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def procs() -> Iterator[Procs]:
-    p = Procs()
-    try:
-        yield p
-    finally:
-        p.close()
-
-
-@pytest.fixture
-def worker_env() -> dict[str, str]:
+def worker_env(sim_env: dict[str, str]) -> dict[str, str]:
     """A worker's environment: the simulated fleet's password is known here (and only here)."""
-    env = {**os.environ, PASSWORD_ENV: PASSWORD, "NO_PROXY": "127.0.0.0/8,localhost,::1"}
-    env["no_proxy"] = env["NO_PROXY"]
-    return env
+    return sim_env
 
 
 @pytest.fixture

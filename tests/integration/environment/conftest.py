@@ -46,10 +46,3 @@ def small_fleet(tmp_path_factory, module_procs, env_vars) -> SimProcess:
     return SimProcess.start(module_procs, tmp, scenario(tmp, ssh=2, winrm=1, psrp=1), env_vars)
 
 
-@pytest.fixture
-def procs() -> Iterator[Procs]:
-    p = Procs()
-    try:
-        yield p
-    finally:
-        p.close()

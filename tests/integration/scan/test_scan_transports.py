@@ -12,9 +12,11 @@ import json
 
 import pytest
 
+from tests.integration.sim.test_collector import MIGRATION_EXPECTED
 from umcheck.inventory import load_inventory
+from umcheck.packs.successor.migration import READY
 from umcheck.results import HostStatus, Readiness
-from umcheck.sim.machines import LINUX_STATES, WINDOWS_STATES
+from umcheck.sim.machines import LINUX_STATES, SUCCESSOR_STATES, WINDOWS_STATES
 
 from .e2e import PASSWORD, PASSWORD_ENV, expected_connection, expected_readiness, run_sync, scan_fleet, spec
 
@@ -50,6 +52,9 @@ def _specs():
             specs.append(spec(f"{base}-{state.replace('_', '-')}", transport, auth=auth, states=(state,)))
     specs += [spec(f"state-win-{s.replace('_', '-')}", "winrm", states=(s,)) for s in WINDOWS_STATES]
     specs += [spec(f"state-lnx-{s.replace('_', '-')}", "ssh", states=(s,)) for s in LINUX_STATES]
+    # A fleet mid-migration over PSRP too (WinRM and SSH hosts of every state are above).
+    specs += [spec(f"mig-psrp-{s.replace('_', '-')}", "psrp", auth="ntlm", states=(s,))
+              for s in sorted(SUCCESSOR_STATES & set(WINDOWS_STATES))]
     return specs
 
 
@@ -137,3 +142,19 @@ def test_proxy_answers_give_the_official_branches_end_to_end(scan, state: str) -
     assert by["IMDSConnectivity"].CheckResultMessageId == imds
     lnx = {o.RuleId: o for o in scan.host(f"state-lnx-{state.replace('_', '-')}").outcomes}
     assert lnx["Linux.ImdsCheck"].CheckResult == "Passed"  # the direct request reached IMDS
+
+
+def test_mid_migration_fleet_gets_its_migration_grades_over_every_transport(scan):
+    """Every successor state, scanned over WinRM and PSRP (Windows) and SSH (Linux), carries the
+    migration grade its machine implies (docs/readiness.md), the same as from its facts alone."""
+    by_transport: collections.Counter = collections.Counter()
+    for name, s in scan.specs.items():
+        if not name.startswith(("state-", "mig-")) or len(s.states) != 1 or s.states[0] not in SUCCESSOR_STATES:
+            continue
+        h = scan.host(name)
+        assert h.status == HostStatus.OK, f"{name}: {h.status} {h.error}"
+        want = MIGRATION_EXPECTED.get(s.states[0], READY)
+        assert h.migration == want, f"{name}: {h.migration} ({h.migration_reason})"
+        by_transport[h.transport] += 1
+    assert set(by_transport) == {"winrm", "psrp", "ssh"}, by_transport
+    assert by_transport["psrp"] == by_transport["winrm"] >= 10, by_transport
