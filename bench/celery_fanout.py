@@ -24,9 +24,10 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+
+from journal_watch import JournalWatch  # bench/: the script's own folder
 
 UMCHECK = [sys.executable, "-m", "umcheck.cli"]
 
@@ -45,51 +46,6 @@ def inventory(path: Path, hosts: int, segments: int) -> None:
         lines.extend(f"h{n:05d}" for n in range(seg, hosts, segments))
         lines += [f"[seg{seg}:vars]", "ansible_connection=fake", f"umcheck_os={os_family}", f"umcheck_segment=s{seg}", ""]
     path.write_text("\n".join(lines), encoding="utf-8")
-
-
-class JournalWatch(threading.Thread):
-    """Times the first and the last host line of the run's journal (50 ms resolution)."""
-
-    def __init__(self, out: Path, hosts: int):
-        super().__init__(daemon=True)
-        self.out, self.hosts = out, hosts
-        self.first: float | None = None
-        self.last: float | None = None
-        self.pid: int | None = None  # the controller, once started
-        self.rss_at_last: float | None = None
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        journal, seen, pos = None, 0, 0
-        while not self.stop.wait(0.05):
-            if journal is None:
-                found = list(self.out.glob("*/journal.jsonl"))
-                if not found:
-                    continue
-                journal = found[0]
-            with journal.open("rb") as f:
-                f.seek(pos)
-                chunk = f.read()
-            cut = chunk.rfind(b"\n") + 1
-            pos += cut
-            new = chunk[:cut].count(b'{"type":"host"')
-            if new and self.first is None:
-                self.first = time.monotonic()
-            seen += new
-            if seen >= self.hosts:
-                self.last = time.monotonic()
-                self.rss_at_last = _rss_mb(self.pid)
-                return
-
-
-def _rss_mb(pid: int | None) -> float | None:
-    """VmRSS/VmHWM of ``pid`` in MB at this moment (Linux): the controller before its reports."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except (OSError, TypeError):
-        return None
-    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-    return int(fields["VmHWM"].split()[0]) / 1024
 
 
 def redis_memory(port: int) -> dict[str, str]:
@@ -142,11 +98,11 @@ def bench(hosts: int, segments: int, forks: int, tmp: Path) -> None:
         print(f"hosts {hosts}, segments {segments} (one solo worker each, --forks {forks}), exit {code}")
         if code not in (0, 1):
             print(err.decode(errors="replace")[-2000:])
-        if watch.first and watch.last:
-            span = watch.last - watch.first
+        if watch.first and watch.done_at:
+            span = watch.done_at - watch.first
             print(f"results: {hosts / span:,.0f}/s between the first and last journaled host ({span:.1f} s); "
                   f"{hosts / wall:,.0f}/s over the whole run ({wall:.1f} s)")  # fmt: skip
-        at_last = f"{watch.rss_at_last:.0f} MB" if watch.rss_at_last else "?"
+        at_last = f"{watch.rss_at_done:.0f} MB" if watch.rss_at_done else "?"
         print(f"controller: peak RSS {at_last} when the last host was journaled, "
               f"{usage.ru_maxrss / 1024:.0f} MB with report.json; CPU {usage.ru_utime + usage.ru_stime:.1f} s "
               f"({(usage.ru_utime + usage.ru_stime) / hosts * 1000:.2f} ms per host)")  # fmt: skip

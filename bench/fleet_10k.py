@@ -31,6 +31,8 @@ import threading
 import time
 from pathlib import Path
 
+from journal_watch import JournalWatch  # bench/: the script's own folder
+
 LOAD_LIMIT = 120  # seconds: a page that takes longer is reported as "> 120 s"
 UMCHECK = [sys.executable, "-c", "import sys; from umcheck.cli import main; sys.exit(main())"]
 # (os, states, weight): most hosts healthy, the rest spread over problems both packs see.
@@ -67,44 +69,6 @@ def inventory(path: Path, hosts: int) -> None:
                   f"umcheck_fake_state={states}", ""]  # fmt: skip
     path.write_text("\n".join(lines), encoding="utf-8")
 
-
-class JournalWatch(threading.Thread):
-    """Notes when the run's journal first holds ``hosts`` host lines."""
-
-    def __init__(self, out: Path, hosts: int):
-        super().__init__(daemon=True)
-        self.out, self.hosts, self.done_at = out, hosts, None
-        self.pid: int | None = None
-        self.cpu_at_done: float | None = None  # the child's CPU seconds then (/proc/PID/stat)
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        journal, seen, pos = None, 0, 0
-        while not self.stop.wait(0.05):
-            if journal is None:
-                found = list(self.out.glob("*/journal.jsonl"))
-                if not found:
-                    continue
-                journal = found[0]
-            with journal.open("rb") as f:
-                f.seek(pos)
-                chunk = f.read()
-            cut = chunk.rfind(b"\n") + 1
-            pos += cut
-            seen += chunk[:cut].count(b'{"type":"host"')
-            if seen >= self.hosts:
-                self.done_at = time.monotonic()
-                self.cpu_at_done = cpu_seconds(self.pid) if self.pid else None
-                return
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of a running process, from /proc (Linux)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def chromium() -> str | None:
