@@ -16,22 +16,10 @@ import subprocess
 import time
 from pathlib import Path
 
-from scan.e2e import SimProcess, host_lines, read_journal_lines, umcheck_cmd
+from scan.e2e import SimProcess, host_lines, read_journal_lines, slow_scenario, umcheck_cmd
 
 FORKS = 10
 RUN_MS = 1500
-
-
-def _scenario(tmp: Path, windows: int, psrp: int, linux: int) -> Path:
-    path = tmp / "scenario.yml"
-    path.write_text(
-        "name: slow-fleet\n"
-        "hosts:\n"
-        f"  - {{name: slow-win, count: {windows}, transport: winrm, auth: ntlm, run_ms: {RUN_MS}}}\n"
-        f"  - {{name: slow-psrp, count: {psrp}, transport: psrp, auth: negotiate, run_ms: {RUN_MS}}}\n"
-        f"  - {{name: slow-lnx, count: {linux}, transport: ssh, auth: key, run_ms: {RUN_MS}}}\n"
-    )
-    return path
 
 
 class Scan:
@@ -96,7 +84,7 @@ def _two_workers(scan: Scan, timeout: float = 60) -> list[int]:
 
 
 def test_ctrl_c_reaches_every_worker_partial_report_exit_130_then_resume(tmp_path, procs, sim_env):
-    sim = SimProcess.start(procs, tmp_path, _scenario(tmp_path, 15, 10, 15), sim_env)
+    sim = SimProcess.start(procs, tmp_path, slow_scenario(tmp_path, RUN_MS, 15, 10, 15), sim_env)
     names = {h["name"] for h in sim.ready["hosts"]}
     scan = _scan(tmp_path, sim, sim_env, "--workers", "2")
     try:
@@ -144,7 +132,7 @@ def test_ctrl_c_reaches_every_worker_partial_report_exit_130_then_resume(tmp_pat
 
 
 def test_a_worker_killed_mid_run_loses_no_host(tmp_path, procs, sim_env):
-    sim = SimProcess.start(procs, tmp_path, _scenario(tmp_path, 15, 10, 15), sim_env)
+    sim = SimProcess.start(procs, tmp_path, slow_scenario(tmp_path, RUN_MS, 15, 10, 15), sim_env)
     names = {h["name"] for h in sim.ready["hosts"]}
     scan = _scan(tmp_path, sim, sim_env, "--workers", "2")
     try:
@@ -170,7 +158,7 @@ def test_a_worker_killed_mid_run_loses_no_host(tmp_path, procs, sim_env):
 def test_parent_killed_9_its_workers_stop_and_resume_completes(tmp_path, procs, sim_env):
     """kill -9 of umcheck itself: the workers see their stdin close, stop at once (no orphan keeps
     scanning into a pipe nobody reads), and --resume scans each missing host once."""
-    sim = SimProcess.start(procs, tmp_path, _scenario(tmp_path, 12, 8, 12), sim_env)
+    sim = SimProcess.start(procs, tmp_path, slow_scenario(tmp_path, RUN_MS, 12, 8, 12), sim_env)
     names = {h["name"] for h in sim.ready["hosts"]}
     scan = _scan(tmp_path, sim, sim_env, "--workers", "2")
     try:
@@ -204,7 +192,7 @@ def test_parent_killed_9_its_workers_stop_and_resume_completes(tmp_path, procs, 
 
 def test_sigterm_to_umcheck_alone_is_forwarded_to_its_workers(tmp_path, procs, sim_env):
     """A scheduler stopping the job signals umcheck only: the workers must hear it from umcheck."""
-    sim = SimProcess.start(procs, tmp_path, _scenario(tmp_path, 12, 8, 12), sim_env)
+    sim = SimProcess.start(procs, tmp_path, slow_scenario(tmp_path, RUN_MS, 12, 8, 12), sim_env)
     names = {h["name"] for h in sim.ready["hosts"]}
     scan = _scan(tmp_path, sim, sim_env, "--workers", "2")
     try:

@@ -262,3 +262,16 @@ def wait_for_hosts_in_journal(reports: Path, proc: subprocess.Popen, at_least: i
         if journals and len(host_lines(read_journal_lines(journals[0]))) >= at_least:
             return journals[0].parent
         time.sleep(0.05)
+
+
+def slow_scenario(tmp: Path, run_ms: int, windows: int, psrp: int, linux: int) -> Path:
+    """A scenario of WinRM, PSRP and SSH hosts each taking ``run_ms``: time to interrupt a run."""
+    path = tmp / "scenario.yml"
+    path.write_text(
+        "name: slow-fleet\n"
+        "hosts:\n"
+        f"  - {{name: slow-win, count: {windows}, transport: winrm, auth: ntlm, run_ms: {run_ms}}}\n"
+        f"  - {{name: slow-psrp, count: {psrp}, transport: psrp, auth: negotiate, run_ms: {run_ms}}}\n"
+        f"  - {{name: slow-lnx, count: {linux}, transport: ssh, auth: key, run_ms: {run_ms}}}\n"
+    )
+    return path

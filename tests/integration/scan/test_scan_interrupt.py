@@ -13,22 +13,18 @@ import json
 import signal
 import time
 
-from .e2e import SimProcess, host_lines, output, read_journal_lines, umcheck_cmd, wait_for_hosts_in_journal
+from .e2e import (
+    SimProcess,
+    host_lines,
+    output,
+    read_journal_lines,
+    slow_scenario,
+    umcheck_cmd,
+    wait_for_hosts_in_journal,
+)
 
 FORKS = 10
 RUN_MS = 1500
-
-
-def _scenario(tmp, windows: int, psrp: int, linux: int):
-    path = tmp / "scenario.yml"
-    path.write_text(
-        "name: slow-fleet\n"
-        "hosts:\n"
-        f"  - {{name: slow-win, count: {windows}, transport: winrm, auth: ntlm, run_ms: {RUN_MS}}}\n"
-        f"  - {{name: slow-psrp, count: {psrp}, transport: psrp, auth: negotiate, run_ms: {RUN_MS}}}\n"
-        f"  - {{name: slow-lnx, count: {linux}, transport: ssh, auth: key, run_ms: {RUN_MS}}}\n"
-    )
-    return path
 
 
 def _scan(procs, tmp, sim, env, *extra, log="scan"):
@@ -43,7 +39,7 @@ def _finish(proc, timeout=120):
 
 
 def test_kill_9_mid_run_then_resume_scans_each_host_once(tmp_path, procs, sim_env):
-    sim = SimProcess.start(procs, tmp_path, _scenario(tmp_path, 25, 15, 20), sim_env)
+    sim = SimProcess.start(procs, tmp_path, slow_scenario(tmp_path, RUN_MS, 25, 15, 20), sim_env)
     names = {h["name"] for h in sim.ready["hosts"]}
     assert len(names) == 60
     scan = _scan(procs, tmp_path, sim, sim_env, "-f", str(FORKS))
@@ -90,7 +86,7 @@ def test_kill_9_mid_run_then_resume_scans_each_host_once(tmp_path, procs, sim_en
 
 
 def test_sigint_writes_a_partial_report_exits_130_and_resumes(tmp_path, procs, sim_env):
-    sim = SimProcess.start(procs, tmp_path, _scenario(tmp_path, 15, 10, 15), sim_env)
+    sim = SimProcess.start(procs, tmp_path, slow_scenario(tmp_path, RUN_MS, 15, 10, 15), sim_env)
     names = {h["name"] for h in sim.ready["hosts"]}
     scan = _scan(procs, tmp_path, sim, sim_env, "-f", str(FORKS))
     run_dir = wait_for_hosts_in_journal(tmp_path / "reports", scan, at_least=10)
