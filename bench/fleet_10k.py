@@ -125,7 +125,8 @@ def bench(hosts: int, tmp: Path, with_chromium: bool, history: bool = True) -> N
     print(f"hosts {hosts}{'' if history else ' (--no-history)'}: exit {rc}")
     print(f"  whole run      {end - start:7.2f} s wall, {cpu:7.2f} s CPU")
     print(f"  post-scan      {post} (journal complete -> exit)")
-    print(f"  peak RSS       {usage.ru_maxrss / 1024:7.1f} MB")
+    at_done = f" ({watch.rss_at_done:.1f} MB when the journal was complete)" if watch.rss_at_done else ""
+    print(f"  peak RSS       {usage.ru_maxrss / 1024:7.1f} MB{at_done}")
     if html is None:
         print("  report.html    missing;", (stderr_lines[-1:] or [b""])[0].decode(errors="replace").strip())
         return

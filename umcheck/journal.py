@@ -82,13 +82,14 @@ class Journal:
             existing.seek(-1, os.SEEK_END)
             return existing.read(1) == b"\n"
 
-    def _write(self, record: dict[str, Any], *, sync: bool = False, strict: bool = False) -> None:
+    def _write(self, record: dict[str, Any] | str, *, sync: bool = False, strict: bool = False) -> None:
         # flush() puts every line in the OS at once, which is what survives kill -9; fsync (which
         # also survives a power cut) is batched, since it blocks the event loop for milliseconds.
         if self.error is not None:
             return
         try:
-            self._append(json.dumps(record, separators=(",", ":"), default=str) + "\n")
+            text = record if isinstance(record, str) else json.dumps(record, separators=(",", ":"), default=str)
+            self._append(text + "\n")
             now = time.monotonic()
             if sync or now - self._synced >= FSYNC_INTERVAL:
                 os.fsync(self._fh.fileno())
@@ -108,7 +109,7 @@ class Journal:
         self._write({"type": "run", **header}, sync=True, strict=True)
 
     def host(self, result: HostResult) -> None:
-        self._write({"type": "host", **result.to_dict()})
+        self._write('{"type":"host",' + result.json_text()[1:])  # the host's text, encoded once
 
     def end(self, finished: str, interrupted: bool) -> None:
         self._write({"type": "end", "finished": finished, "interrupted": interrupted}, sync=True)

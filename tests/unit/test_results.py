@@ -30,6 +30,17 @@ def test_store_keeps_every_host_of_a_large_run(tmp_path) -> None:
     assert len(store.select_rerun("last")) == 1200
 
 
-def test_to_dict_is_computed_once_and_stable() -> None:
-    h = HostResult("x", error="boom")
-    assert h.to_dict() is h.to_dict() and h.to_dict()["error"] == "boom"
+def test_json_text_is_encoded_once_kept_compressed_and_decodes_to_the_same_values() -> None:
+    hostile = "line\nbreak \u2028 \u00e9 \udc80 \x1b[31m"  # newline, U+2028, non-ASCII, a lone surrogate
+    outcomes = [RuleOutcome(f"R{i}", "g", "n", "gn", None, "Failed", hostile, f"R{i}.Failed", [hostile],
+                            evidence={"k": hostile, "n": i}) for i in range(3)]  # fmt: skip
+    h = HostResult("x", error=hostile, outcomes=outcomes)
+    first = h.json_text()
+    packed = h.__dict__["_packed"]
+    assert h.json_text() == first and h.__dict__["_packed"] is packed  # encoded once, decompressed after
+    assert first.isascii() and "\n" not in first  # one journal line, whatever the host sent
+    assert len(packed[0]) < len(first)
+    assert json.loads(first) == h.to_dict() and h.to_dict() is not h.to_dict()  # new dicts: callers may change them
+    assert HostResult.from_dict(h.to_dict()) == h
+    assert [json.loads(t) for t in h.outcome_texts()] == h.to_dict()["outcomes"]
+    assert HostResult("empty").outcome_texts() == [] and json.loads(HostResult("empty").json_text())["outcomes"] == []

@@ -68,7 +68,7 @@ def started_line(name: str) -> bytes:
 
 
 def finished_line(result: HostResult) -> bytes:
-    return json.dumps({"t": "f", "r": result.to_dict()}, separators=(",", ":"), default=str).encode() + b"\n"
+    return b'{"t":"f","r":' + result.json_text().encode() + b"}\n"
 
 
 DONE_LINE = b'{"t":"done"}\n'

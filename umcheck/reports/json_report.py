@@ -55,7 +55,7 @@ def iter_json(fleet: FleetResult, *, diff: FleetDiff | None = None) -> Iterator[
         if key == "hosts" and fleet.hosts:
             yield f'{sep}  "hosts": [\n'
             for i, h in enumerate(fleet.hosts):
-                yield (",\n    " if i else "    ") + _compact(h.to_dict())
+                yield (",\n    " if i else "    ") + h.json_text()  # encoded once, for the journal
             yield "\n  ]"
         else:
             yield f"{sep}  {_compact(key)}: {_compact([] if key == 'hosts' else value)}"

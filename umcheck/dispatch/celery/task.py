@@ -102,7 +102,7 @@ class PushSink(NullSink):
         if result.status == HostStatus.CANCELLED:
             return
         result = replace(result, worker=self.worker)
-        event = json.dumps({"t": "result", "host": result.to_dict()})
+        event = '{"t":"result","host":' + result.json_text() + "}"
         pipe = self.client.pipeline(transaction=True)
         pipe.xadd(keys.results(self.run_id), {"e": event})
         pipe.sadd(keys.done(self.run_id), result.name)
