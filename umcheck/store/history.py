@@ -116,30 +116,38 @@ def _order(conn: Connection) -> tuple:
 
 
 BULK_ROWS = 5000  # rows per executemany: 10,000 hosts x 70 rules must not sit in memory at once
+HOST_ROWS = 200  # hosts rows carry the whole host's JSON (≈ 40 KB): 5000 of them would be 200 MB
+HOST_COLUMNS = ("run_id", "name", "seq", "status", "readiness", "os_family", "address", "transport", "error",
+                "error_kind", "started", "elapsed_ms", "result_json", "migration")  # fmt: skip
+OUTCOME_COLUMNS = ("run_id", "host", "seq", "rule_id", "rule_group_id", "check_result", "message_id")
 
 
-def bulk(conn: Connection, stmt: Any, rows: Iterable[dict]) -> None:
-    """Many rows as ``executemany`` batches (psycopg 3 pipelines them: no round trip per row).
+def bulk(conn: Connection, stmt: Any, columns: tuple[str, ...], rows: Iterable[tuple],
+         per_batch: int | None = None) -> None:  # fmt: skip
+    """Many rows (tuples in ``columns`` order) as ``executemany`` batches (psycopg 3 pipelines them).
 
     ``rows`` may be a generator: only one batch is built at a time, so the memory a save needs does
     not grow with the fleet. The statement is compiled once by SQLAlchemy for the connection's
     dialect and run with ``exec_driver_sql``: ``execute`` re-processes every row's parameters,
-    which cost more than SQLite's own inserts (≈ 1.4 million rows for 10,000 hosts). Every row
-    carries the same keys, plain values only (str, int, float, None: no type needs a processor).
-    Multi-row ``VALUES`` statements were tried for PostgreSQL and were not faster.
+    which cost more than SQLite's own inserts (≈ 1.4 million rows for 10,000 hosts). Values are
+    plain (str, int, float, None): no column type needs a bind processor. Multi-row ``VALUES``
+    statements were tried for PostgreSQL and were not faster.
     """
-    sql, order = "", None
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(columns))
+    if compiled.positional:  # SQLite: ? placeholders, in the compiled order
+        order = [columns.index(name) for name in compiled.positiontup]
+        shape = None if order == list(range(len(columns))) else (lambda row: tuple(row[i] for i in order))
+    else:  # psycopg: %(name)s placeholders
+        shape = lambda row: dict(zip(columns, row, strict=True))  # noqa: E731
+    per_batch = per_batch or BULK_ROWS
     batch: list[Any] = []
     for row in rows:
-        if not sql:
-            compiled = stmt.compile(dialect=conn.dialect, column_keys=list(row))
-            sql, order = compiled.string, compiled.positiontup if compiled.positional else None
-        batch.append(tuple(row[k] for k in order) if order is not None else row)
-        if len(batch) >= BULK_ROWS:
-            conn.exec_driver_sql(sql, batch)
+        batch.append(row if shape is None else shape(row))
+        if len(batch) >= per_batch:
+            conn.exec_driver_sql(compiled.string, batch)
             batch = []
     if batch:
-        conn.exec_driver_sql(sql, batch)
+        conn.exec_driver_sql(compiled.string, batch)
 
 
 def run_ids(conn: Connection) -> list[str]:
@@ -161,29 +169,33 @@ def load_run(conn: Connection, run_id: str, *, hosts_json: list[dict] | None = N
         raise InputError(f"run {run_id} is damaged: {exc}", path=where) from None
 
 
+CELL_COLUMNS = ("host", "rule_id", "run_id", "evaluated_at", "evaluated_ts", "check_result", "outcome_json")
+
+
 def upsert_cells(conn: Connection, fleet: FleetResult) -> None:
     """Every rule a host was evaluated on in this run replaces its cell, unless the cell is newer."""
     from umcheck.state.merge import rule_ids
 
-    rows: dict[tuple[str, str], dict] = {}  # one row per cell: a statement may not update a row twice
+    rows: dict[tuple[str, str], tuple] = {}  # one row per cell: a statement may not update a row twice
     stmt = _cells_upsert(conn)
+    run_id = fleet.run_id
     for h in fleet.hosts:
         if len(rows) >= BULK_ROWS:  # a batch ends between hosts; a later statement may update its rows
-            bulk(conn, stmt, rows.values())
+            bulk(conn, stmt, CELL_COLUMNS, rows.values())
             rows.clear()
         if h.status != HostStatus.OK or h.os_family not in ("windows", "linux"):
             continue
         at, at_ts = h.started or fleet.started, _ts(h.started or fleet.started)
         texts = h.outcome_texts()  # each outcome's JSON, encoded once with the host: not again
-        now = {o.RuleId: (o, texts[i]) for i, o in enumerate(h.outcomes) if o.carried is None}
+        now = {o.RuleId: (o.CheckResult, texts[i]) for i, o in enumerate(h.outcomes) if o.carried is None}
+        name = h.name
         for rule_id in dict.fromkeys([*rule_ids(h.os_family, tuple(fleet.rules)), *now]):
-            o, doc = now.get(rule_id, (None, None))
-            if (h.name, rule_id) in rows and rows[h.name, rule_id]["evaluated_ts"] > at_ts:
+            key = (name, rule_id)
+            if key in rows and rows[key][4] > at_ts:
                 continue  # as the upsert's own rule: a newer cell is kept
-            rows[h.name, rule_id] = {"host": h.name, "rule_id": rule_id, "run_id": fleet.run_id, "evaluated_at": at,
-                                     "evaluated_ts": at_ts, "check_result": o.CheckResult if o else None,
-                                     "outcome_json": doc if o else None}  # fmt: skip
-    bulk(conn, stmt, rows.values())
+            result, text = now.get(rule_id, (None, None))
+            rows[key] = (name, rule_id, run_id, at, at_ts, result, text)
+    bulk(conn, stmt, CELL_COLUMNS, rows.values())
 
 
 def _cells_upsert(conn: Connection) -> Any:
@@ -328,7 +340,7 @@ class Store:
         scope = scope_of(fleet)
         conn = self._conn
         conn.execute(delete(runs).where(runs.c.run_id == fleet.run_id))
-        bulk(conn, insert(runs), [{
+        run_row = {
             "run_id": fleet.run_id, "started": fleet.started, "started_ts": _ts(fleet.started) or None,
             "finished": fleet.finished, "duration_s": duration_seconds(fleet.started, fleet.finished),
             "interrupted": int(fleet.interrupted), "umcheck_version": fleet.umcheck_version,
@@ -336,18 +348,16 @@ class Store:
             "disconnected": counts[Readiness.DISCONNECTED], "not_configured": counts[Readiness.NOT_CONFIGURED],
             "unknown": counts[Readiness.UNKNOWN], "header_json": json.dumps(header), "scope_kind": scope.kind,
             "scope_json": json.dumps(dump(scope)),
-        }])  # fmt: skip
-        if by_name:
-            bulk(conn, insert(hosts), ({
-                "run_id": fleet.run_id, "name": h.name, "seq": seq, "status": h.status, "readiness": h.readiness,
-                "os_family": h.os_family, "address": h.address, "transport": h.transport, "error": h.error,
-                "error_kind": h.error_kind, "started": h.started, "elapsed_ms": h.elapsed_ms,
-                "result_json": h.json_text(), "migration": h.migration,
-            } for seq, h in enumerate(by_name.values())))  # fmt: skip
-        bulk(conn, insert(outcomes), ({"run_id": fleet.run_id, "host": h.name, "seq": i, "rule_id": o.RuleId,
-                                       "rule_group_id": o.RuleGroupId, "check_result": o.CheckResult,
-                                       "message_id": o.CheckResultMessageId}
-                                      for h in by_name.values() for i, o in enumerate(h.outcomes)))  # fmt: skip
+        }  # fmt: skip
+        bulk(conn, insert(runs), tuple(run_row), [tuple(run_row.values())])
+        run_id = fleet.run_id
+        bulk(conn, insert(hosts), HOST_COLUMNS, (
+            (run_id, h.name, seq, h.status, h.readiness, h.os_family, h.address, h.transport, h.error,
+             h.error_kind, h.started, h.elapsed_ms, h.json_text(), h.migration)
+            for seq, h in enumerate(by_name.values())), min(HOST_ROWS, BULK_ROWS))  # fmt: skip
+        bulk(conn, insert(outcomes), OUTCOME_COLUMNS, (
+            (run_id, h.name, i, o.RuleId, o.RuleGroupId, o.CheckResult, o.CheckResultMessageId)
+            for h in by_name.values() for i, o in enumerate(h.outcomes)))  # fmt: skip
         upsert_cells(conn, fleet)
 
     # --- the fleet state -----------------------------------------------------------------------
