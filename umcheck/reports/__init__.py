@@ -100,8 +100,10 @@ def stream(
     **history: FleetResult | None,
 ) -> Iterable[str]:
     """``render`` in chunks: the formats that grow with the fleet are written host by host."""
-    from umcheck.reports import csv_report, html, json_report
+    from umcheck.reports import csv_report, html, json_report, junit
 
+    if fmt == "junit":
+        return junit.iter_junit(fleet)
     if fmt == "html":
         return html.iter_html(fleet, diff=diff, trend=trend or [])
     if fmt == "json":
@@ -116,10 +118,10 @@ class HistoryInputs:
     """What the history adds to a run's reports (all empty without a history database)."""
 
     diff: FleetDiff | None = None  # against the merged fleet state just before the run
-    previous: FleetResult | None = None  # the run recorded just before
+    previous: FleetResult | None = None  # the run recorded just before (its header: no hosts)
     trend: list[TrendPoint] = field(default_factory=list)
     state: FleetResult | None = None  # the merged fleet state after the run
-    last_full: FleetResult | None = None  # the newest complete full run up to this one
+    last_full: FleetResult | None = None  # the newest complete full run up to this one (its header)
 
     def kwargs(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -129,9 +131,10 @@ def from_history(store: Store, fleet: FleetResult, formats: Iterable[str] | None
     """The comparison, trend and fleet state for a run already recorded in ``store``.
 
     The comparison is read per host and rule from the store's columns (``Store.state_lines``), not
-    by loading the whole earlier state. Only the Prometheus gauges need whole runs (``previous``,
-    ``last_full``) and the merged state: with ``formats`` given and no ``prometheus`` among them,
-    they are not read at all.
+    by loading the whole earlier state. Only the Prometheus gauges need more: the merged state
+    (the run itself, in memory, when it covered every host) and when the previous and the last
+    full run finished (their headers only, never their hosts). With ``formats`` given and no
+    ``prometheus`` among them, none of that is read.
     """
     prev_id = store.previous_of(fleet.run_id)
     before = store.state_lines(prev_id) if prev_id else None
@@ -139,10 +142,10 @@ def from_history(store: Store, fleet: FleetResult, formats: Iterable[str] | None
     full_id = store.last_full_run(fleet.run_id) if gauges else None
     return HistoryInputs(
         diff=diff_fleets(before, fleet, state=True) if before is not None else None,
-        previous=store.load_run(prev_id) if prev_id and gauges else None,
+        previous=store.load_run(prev_id, hosts=[]) if prev_id and gauges else None,
         trend=trend_points(store, fleet.run_id),
-        state=store.fleet_state(fleet.run_id) if gauges else None,
-        last_full=store.load_run(full_id) if full_id else None,
+        state=store.fleet_state(fleet.run_id, run=fleet) if gauges else None,
+        last_full=store.load_run(full_id, hosts=[]) if full_id else None,
     )
 
 

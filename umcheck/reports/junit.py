@@ -6,12 +6,14 @@ named after its status, so an unreachable host is never a silent green. The test
 merged state: an outcome carried forward from an earlier run says so (``[carried from run RUN,
 2h old]`` before its message; a carried pass gets that note in ``system-out``), and a rule with no
 result at all (a partial host) is a skipped testcase. ElementTree escapes markup; characters
-XML 1.0 cannot carry at all are replaced first.
+XML 1.0 cannot carry at all are replaced first. Written suite by suite (``iter_junit``): 10,000
+hosts' testcases are half a million elements, never one tree in memory.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 
 from umcheck.reports.carried import carried_prefix
 from umcheck.reports.escape import xml_text
@@ -105,16 +107,40 @@ def _suite(root: ET.Element, fleet: FleetResult, h: HostResult) -> dict[str, int
     return counts
 
 
-def render_junit(fleet: FleetResult) -> str:
+def _counts(h: HostResult) -> dict[str, int]:
+    """What ``_suite`` counts, without building it: the totals open the file, before any suite."""
+    failed = sum(1 for o in h.outcomes if o.CheckResult == CheckResult.FAILED)
+    skipped = sum(1 for o in h.outcomes if o.CheckResult == CheckResult.NOT_EVALUATED) + len(h.missing_rules)
+    error = int(h.status != HostStatus.OK)
+    return {"tests": error + len(h.outcomes) + len(h.missing_rules), "failures": failed, "errors": error,
+            "skipped": skipped}  # fmt: skip
+
+
+def iter_junit(fleet: FleetResult) -> Iterator[str]:
+    """The report in chunks: the root's opening tag with the totals, then one suite at a time."""
     root = ET.Element("testsuites", {"name": xml_text(f"umcheck {fleet.run_id}")})
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for h in fleet.hosts:
-        for key, value in _suite(root, fleet, h).items():
+        for key, value in _counts(h).items():
             totals[key] += value
     for key, value in totals.items():
         root.set(key, str(value))
     a, b = parse_time(fleet.started), parse_time(fleet.finished)
     if a and b and (a.tzinfo is None) == (b.tzinfo is None):
         root.set("time", f"{(b - a).total_seconds():.3f}")
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n'
+    if not fleet.hosts:
+        yield ET.tostring(root, encoding="unicode") + "\n"
+        return
+    close = "</testsuites>"
+    yield ET.tostring(root, encoding="unicode", short_empty_elements=False)[: -len(close)]
+    for h in fleet.hosts:
+        holder = ET.Element("testsuites")  # ET.indent of the whole tree, one suite at a time
+        _suite(holder, fleet, h)
+        ET.indent(holder)
+        yield "\n  " + ET.tostring(holder[0], encoding="unicode").rstrip()
+    yield f"\n{close}\n"
+
+
+def render_junit(fleet: FleetResult) -> str:
+    return "".join(iter_junit(fleet))

@@ -420,9 +420,15 @@ class Store:
         return counts
 
     @_db_call
-    def fleet_state(self, ref: str = "last") -> FleetResult:
-        """The merged fleet state after run ``ref``: every host's latest result, as one FleetResult."""
+    def fleet_state(self, ref: str = "last", *, run: FleetResult | None = None) -> FleetResult:
+        """The merged fleet state after run ``ref``: every host's latest result, as one FleetResult.
+
+        ``run`` is that run in memory: when it covered every host (its window is itself), the state
+        is its own hosts, and 10,000 result documents are not read back and parsed."""
         run_id = self.resolve(ref)
+        if run is not None and run.run_id == run_id and self._window(run_id) == [run_id]:
+            latest = {h.name: h for h in run.hosts}  # the last result per host, as save_run keeps it
+            return replace(run, hosts=list(latest.values()), scope=None)
         rows = self._latest_rows(run_id, "result_json")
         try:
             hosts_json = [json.loads(result_json) for _name, result_json in rows]

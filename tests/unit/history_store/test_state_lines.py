@@ -10,6 +10,7 @@ from tests.unit.reports.fleet_fixture import current_fleet, oldest_fleet, previo
 from tests.unit.state.helpers import evaluated, facts, run
 from umcheck.reports import from_history
 from umcheck.reports.diff import diff_fleets
+from umcheck.reports.prometheus import render_prometheus
 from umcheck.state.merge import merge_host
 from umcheck.store import Store
 
@@ -52,3 +53,33 @@ def test_from_history_reads_whole_runs_only_for_prometheus(history_db, monkeypat
         assert loads == [] and lean.diff == full.diff and lean.trend == full.trend
         assert lean.previous is None and lean.state is None and lean.last_full is None
         assert from_history(store, fleet, ("prometheus",)) == replace(full)
+
+
+def test_prometheus_inputs_read_no_host_back_for_a_run_that_covered_every_host(history_db, monkeypatch):
+    """r3 covered every host: its merged state is the run itself, in memory; r2 (a re-check of A)
+    is merged from the store. The previous and last full runs are read as headers; the gauges are
+    those of the whole runs."""
+    with _store(history_db) as store:
+        reads: list[str] = []
+        real = Store._latest_rows
+
+        def latest_rows(self, run_id, col):
+            if col == "result_json":  # host documents, parsed: what 10,000 hosts must not cost again
+                reads.append(run_id)
+            return real(self, run_id, col)
+
+        monkeypatch.setattr(Store, "_latest_rows", latest_rows)
+        for ref, read_back in (("r3", []), ("r2", ["r2"])):
+            fleet = store.load_run(ref)
+            reads.clear()
+            in_memory = store.fleet_state(ref, run=fleet)
+            assert reads == read_back
+            assert in_memory == store.fleet_state(ref) and reads == [*read_back, ref]
+        fleet = store.load_run("r3")
+        reads.clear()
+        inputs = from_history(store, fleet, ("prometheus",))
+        assert reads == [] and inputs.previous.hosts == [] and inputs.last_full.hosts == []  # no host document read
+        whole = render_prometheus(fleet, previous=store.load_run("r2"), state=store.fleet_state("r3"),
+                                  last_full=store.load_run(store.last_full_run("r3")))  # fmt: skip
+        assert render_prometheus(fleet, previous=inputs.previous, state=inputs.state, last_full=inputs.last_full) == whole
+        assert "umcheck_last_full_success_timestamp_seconds" in whole and 'umcheck_hosts{readiness="Ready"}' in whole
