@@ -10,6 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
+from umcheck.errors import UsageError
 from umcheck.reports.escape import one_line
 from umcheck.retention import prune_runs
 from umcheck.store import DEFAULT_DB, db_arg, display
@@ -30,6 +31,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="delete all but the newest KEEP run folders under --reports-dir (the database is kept)",
     )
     p.add_argument(
+        "--prune-db",
+        type=int,
+        metavar="KEEP",
+        help="delete all but the newest KEEP runs from the history database (and any older run their "
+        "fleet state still needs); the fleet state's cells are kept",
+    )
+    p.add_argument(
         "--reports-dir", type=Path, default=Path("reports"), help="run folders (default: %(default)s)"
     )
     p.set_defaults(func=run)
@@ -38,10 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    if args.prune is not None:
-        for folder in prune_runs(args.reports_dir, args.prune):
-            print(f"removed {folder}")
-        return 0
+    if args.prune is not None or args.prune_db is not None:
+        return _prune(args)
     from umcheck.store import Store, reading  # SQLAlchemy: only when a history is read
 
     with reading(args.db), Store(args.db, create=False) as store:
@@ -87,6 +93,23 @@ def run(args: argparse.Namespace) -> int:
             tablefmt="simple",
         )
     )
+    return 0
+
+
+def _prune(args: argparse.Namespace) -> int:
+    """``--prune`` (run folders) and ``--prune-db`` (recorded runs), both checked before either acts."""
+    for option, keep in (("--prune", args.prune), ("--prune-db", args.prune_db)):
+        if keep is not None and keep < 1:
+            raise UsageError(f"{option} must keep at least 1 run, got {keep}")
+    if args.prune is not None:
+        for folder in prune_runs(args.reports_dir, args.prune):
+            print(f"removed {folder}")
+    if args.prune_db is not None:
+        from umcheck.store import Store, reading  # SQLAlchemy: only when a history is used
+
+        with reading(args.db), Store(args.db, create=False) as store:
+            for run_id in store.forget_runs(args.prune_db):
+                print(f"forgot run {run_id}")
     return 0
 
 

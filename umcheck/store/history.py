@@ -360,6 +360,24 @@ class Store:
             for h in by_name.values() for i, o in enumerate(h.outcomes)))  # fmt: skip
         upsert_cells(conn, fleet)
 
+    @_db_call
+    def forget_runs(self, keep: int) -> list[str]:
+        """Delete all but the newest ``keep`` runs (their hosts and outcomes with them), oldest
+        first; returns the run ids deleted. A run the kept runs' merged states still read (back to
+        the last run that covered every host) is kept too, so the fleet state, the comparison and
+        the trend of the kept runs stay what they were. Cells are not touched: each keeps its
+        outcome and when it was evaluated, whichever run that was."""
+        if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
+            raise UsageError(f"history retention must keep at least 1 run, got {keep!r}")
+        ids = run_ids(self._conn)
+        needed: set[str] = set()
+        for run_id in ids[-keep:]:
+            needed.update(self._window(run_id))
+        doomed = [r for r in ids if r not in needed]
+        for chunk in _chunks(doomed):
+            self._conn.execute(delete(runs).where(runs.c.run_id.in_(chunk)))  # hosts, outcomes: ON DELETE CASCADE
+        return doomed
+
     # --- the fleet state -----------------------------------------------------------------------
 
     @_db_call
