@@ -12,9 +12,10 @@ any reason), changed (anything else about its readiness, status or compared rule
 Hosts in only one side are added/removed — only where the other side covered every host, so a
 re-check of 20 hosts does not "remove" the other 480.
 
-A side read from the history store may be a ``FleetLines`` (``Store.state_lines``): per host its
-status, readiness, grade and per-rule results from the store's columns, which is all the diff
-reads — so a 10,000-host comparison never parses 10,000 stored results.
+A side read from the history store may be a ``FleetLines`` (``Store.state_lines``, or
+``Store.run_lines`` for one run): per host its status, readiness, grade and per-rule results from
+the store's columns, which is all the diff reads — so a 10,000-host comparison never parses
+10,000 stored results.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class RuleCell:
 
     RuleId: str
     CheckResult: str
-    carried: None = None  # a stored state's outcomes all count (state diffs include carried ones)
+    carried: bool | None = None  # True: carried into its run (a runs diff skips it); None: evaluated
 
     @property
     def failed(self) -> bool:
@@ -51,7 +52,7 @@ class HostLine:
 
 @dataclass(frozen=True)
 class FleetLines:
-    """A merged fleet state as the diff sees it (``Store.state_lines``)."""
+    """A merged fleet state (``Store.state_lines``) or one run (``Store.run_lines``) as the diff sees it."""
 
     run_id: str
     hosts: list[HostLine] = field(default_factory=list)
@@ -157,8 +158,8 @@ def _covers_all(fleet: Side) -> bool:
 
 
 def diff_fleets(old: Side, new: Side, *, state: bool = False) -> FleetDiff:
-    """``old`` -> ``new``; a ``FleetLines`` side (from the store) only in ``state`` mode, where
-    carried outcomes count like evaluated ones."""
+    """``old`` -> ``new``; either side may be a ``FleetLines`` from the store (``state_lines`` in
+    ``state`` mode, where carried outcomes count like evaluated ones; ``run_lines`` otherwise)."""
     before = {h.name: h for h in old.hosts}
     after = {h.name: h for h in new.hosts}
     buckets: dict[str, list[HostChange]] = {"nf": [], "fx": [], "nu": [], "ch": [], "mg": []}

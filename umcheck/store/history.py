@@ -482,6 +482,32 @@ class Store:
                  for name, (_r, (_rid, _n, status, readiness, error, migration)) in latest.items()]  # fmt: skip
         return FleetLines(run_id, lines)
 
+    @_db_call
+    def run_lines(self, ref: str = "last") -> FleetLines:
+        """One run as the runs diff reads it, from the columns: per host its row and per-rule
+        results, each marked carried when the run did not evaluate it. A run carries exactly the
+        rules of the catalog its selection left out (``state.merge.merge_host``), so that is read
+        off the run's rule selection and the host's OS, not out of 10,000 result documents."""
+        from umcheck.state.merge import rule_ids
+
+        run_id = self.resolve(ref)
+        header = json.loads(self._conn.scalar(select(runs.c.header_json).where(runs.c.run_id == run_id)) or "{}")
+        selectors = tuple(header.get("rules") or ())
+        scope = RunScope.from_header(header)
+        carried_by_os = {os: set(rule_ids(os)) - set(rule_ids(os, selectors)) for os in ("windows", "linux")}
+        h, o = hosts.c, outcomes.c
+        rows = self._conn.execute(select(h.name, h.status, h.readiness, h.error, h.migration, h.os_family)
+                                  .where(h.run_id == run_id).order_by(h.seq)).all()  # fmt: skip
+        carried = {name: carried_by_os.get(os_family, set()) if status == HostStatus.OK else set()
+                   for name, status, _r, _e, _m, os_family in rows}  # fmt: skip
+        rules: dict[str, list[RuleCell]] = {}
+        stmt = select(o.host, o.rule_id, o.check_result).where(o.run_id == run_id).order_by(o.seq)
+        for host, rule_id, check_result in self._conn.execute(stmt):
+            rules.setdefault(host, []).append(RuleCell(rule_id, check_result, True if rule_id in carried[host] else None))
+        lines = [HostLine(name, status, readiness, error, migration or "Unknown", tuple(rules.get(name, ())))
+                 for name, status, readiness, error, migration, _os in rows]  # fmt: skip
+        return FleetLines(run_id, lines, scope)
+
     # --- reading -------------------------------------------------------------------------------
 
     @_db_call
@@ -571,7 +597,7 @@ class Store:
         """Cells evaluated in both runs; with ``state``, the merged fleet states after each run."""
         if state:
             return diff_fleets(self.state_lines(a), self.state_lines(b), state=True)
-        return diff_fleets(self.load_run(a), self.load_run(b))
+        return diff_fleets(self.run_lines(a), self.run_lines(b))
 
     @_db_call
     def select_rerun(self, run: str = "last", failed_rule: str | None = None) -> list[str]:

@@ -41,6 +41,24 @@ def test_state_diffs_from_columns_equal_the_whole_state_diffs(history_db):
             assert diff_fleets(store.state_lines(a), store.fleet_state(b), state=True) == whole, (a, b)
 
 
+def test_run_diffs_from_columns_equal_the_whole_run_diffs(history_db):
+    """The runs diff (``umcheck diff`` without --state): carried outcomes are told from the run's
+    rule selection, not from the result documents - and the diffs are those of the whole runs."""
+    with _store(history_db) as store:
+        ids = store.run_ids()
+        carried_seen = 0
+        for a, b in zip(ids, ids[1:], strict=False):
+            whole = diff_fleets(store.load_run(a), store.load_run(b))
+            assert store.diff(a, b) == whole, (a, b)
+            lines = store.run_lines(b)
+            full = store.load_run(b)
+            assert [(h.name, [(o.RuleId, o.CheckResult, o.carried is not None) for o in h.outcomes]) for h in lines.hosts] == \
+                   [(h.name, [(o.RuleId, o.CheckResult, o.carried is not None) for o in h.outcomes]) for h in full.hosts]  # fmt: skip
+            assert lines.scope == full.scope
+            carried_seen += sum(o.carried is not None for h in full.hosts for o in h.outcomes)
+        assert carried_seen > 0  # the re-check r2 carried outcomes: the case this is about
+
+
 def test_from_history_reads_whole_runs_only_for_prometheus(history_db, monkeypatch):
     with _store(history_db) as store:
         fleet = store.load_run("last")
