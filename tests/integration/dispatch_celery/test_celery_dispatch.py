@@ -25,6 +25,8 @@ from scan.e2e import (
     wait_for_hosts_in_journal,
 )
 
+from umcheck.dispatch.celery import keys
+
 SEGMENTS = {"windows_winrm": "seg-a", "linux": "seg-b"}
 
 
@@ -278,14 +280,18 @@ def test_vaulted_passwords_cross_the_broker_encrypted_and_workers_decrypt_them(t
 
     worker = start_worker(procs, tmp_path, redis_server.url, "seg-a", "wa", no_password_env,
                           "--vault-password-file", str(vault_file))  # fmt: skip
-    worker.send_signal(signal.SIGSTOP)  # its heartbeat key lives on for a while; the task waits in the queue
+    client = redis_server.client()
+    beats = {k: client.get(k) for k in client.scan_iter(match=keys.heartbeat_pattern(keys.queue("seg-a")))}
+    assert beats, "the worker said it was ready without a heartbeat"
+    worker.send_signal(signal.SIGSTOP)  # the task waits in the queue, where the test reads it
     try:
         scan = _scan(procs, tmp_path, sim, redis_server.url, controller_env, "--vault-password-file", str(vault_file))
-        client = redis_server.client()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while not client.llen("umcheck.seg-a"):
             assert scan.poll() is None, output(scan)
             assert time.monotonic() < deadline, "no task was queued"
+            for key, value in beats.items():  # the stopped worker's heartbeat, kept alive for a slow controller
+                client.set(key, value, ex=keys.HEARTBEAT_TTL)
             time.sleep(0.05)
         (message,) = client.lrange("umcheck.seg-a", 0, -1)
         envelope = json.loads(message)

@@ -16,7 +16,14 @@ import subprocess
 import time
 from pathlib import Path
 
-from scan.e2e import SimProcess, host_lines, read_journal_lines, slow_scenario, umcheck_cmd
+from scan.e2e import (
+    SimProcess,
+    host_lines,
+    read_journal_lines,
+    slow_scenario,
+    umcheck_cmd,
+    wait_for_hosts_in_journal,
+)
 
 FORKS = 10
 RUN_MS = 1500
@@ -65,14 +72,7 @@ def _scan(tmp, sim, env, *extra, log="scan") -> Scan:
 
 
 def _wait_for_journal(reports: Path, scan: Scan, at_least: int, timeout: float = 120) -> Path:
-    deadline = time.monotonic() + timeout
-    while True:
-        assert scan.proc.poll() is None, f"scan ended early (rc {scan.proc.returncode}): {scan.output()[1][-2000:]}"
-        assert time.monotonic() < deadline, "not enough hosts reached the journal in time"
-        journals = list(reports.glob("*/journal.jsonl"))
-        if journals and len(host_lines(read_journal_lines(journals[0]))) >= at_least:
-            return journals[0].parent
-        time.sleep(0.05)
+    return wait_for_hosts_in_journal(reports, scan.proc, at_least, timeout, stderr=lambda: scan.output()[1])
 
 
 def _two_workers(scan: Scan, timeout: float = 60) -> list[int]:

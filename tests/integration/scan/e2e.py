@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -252,11 +252,14 @@ class SimProcess:
         return int(m.group(1))
 
 
-def wait_for_hosts_in_journal(reports: Path, proc: subprocess.Popen, at_least: int, timeout: float = 60) -> Path:
-    """Poll until the (only) run's journal holds ``at_least`` finished hosts; returns the run folder."""
+def wait_for_hosts_in_journal(reports: Path, proc: subprocess.Popen, at_least: int, timeout: float = 60,
+                              stderr: Callable[[], str] | None = None) -> Path:  # fmt: skip
+    """Poll until the (only) run's journal holds ``at_least`` finished hosts; returns the run folder.
+    ``stderr`` gives the scan's error output when it is not on ``proc``'s pipes (a log file)."""
     deadline = time.monotonic() + timeout
     while True:
-        assert proc.poll() is None, f"scan ended early (rc {proc.returncode}): {output(proc)[1][-2000:]}"
+        if proc.poll() is not None:
+            raise AssertionError(f"scan ended early (rc {proc.returncode}): {(stderr or (lambda: output(proc)[1]))()[-2000:]}")
         assert time.monotonic() < deadline, "not enough hosts reached the journal in time"
         journals = list(reports.glob("*/journal.jsonl"))
         if journals and len(host_lines(read_journal_lines(journals[0]))) >= at_least:
