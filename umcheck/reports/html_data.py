@@ -13,7 +13,7 @@ written as ``\\uXXXX`` escapes, so no host string can close the element or start
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +48,23 @@ def script_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_JSON_ESCAPES)
 
 
+SLICE = 1000  # list items per encoded piece of the data block
+
+
+def script_json_parts(data: dict[str, Any]) -> Iterator[str]:
+    """``script_json(data)`` in pieces (lists a slice at a time), so the page's largest string is
+    never held twice over (encoded, then escaped): ≈ 8 MB each at 10,000 hosts."""
+    for n, (key, value) in enumerate(data.items()):
+        yield ("{" if n == 0 else ",") + script_json(key) + ":"
+        if not isinstance(value, list) or len(value) <= SLICE:
+            yield script_json(value)
+            continue
+        for i in range(0, len(value), SLICE):
+            yield ("[" if i == 0 else ",") + script_json(value[i : i + SLICE])[1:-1]
+        yield "]"
+    yield "}" if data else "{}"
+
+
 def sorted_outcomes(host: HostResult) -> list[RuleOutcome]:
     return sorted(host.outcomes, key=lambda o: _SEVERITY.get(o.CheckResult, 2))
 
@@ -73,8 +90,9 @@ class HostDetails:
 
     rows: list[RuleOutcome]  # one representative outcome per distinct row (evidence aside)
     # script_json of {"s": strings, "e": evidence (flat key/value string indexes), "r": lists of rows,
-    # "x": lists of evidence (parallel to "r"), "h": hosts (HOST_FIELDS; outcomes = [r index, x index])}
-    data: str
+    # "x": lists of evidence (parallel to "r"), "h": hosts (HOST_FIELDS; outcomes = [r index, x index])},
+    # in pieces (script_json_parts)
+    data: list[str]
 
 
 class _Builder:
@@ -171,4 +189,4 @@ def host_details(fleet: FleetResult | Iterable[HostResult]) -> HostDetails:
     rows = [b.host(h) for h in hosts]
     data = {"v": 1, "fields": HOST_FIELDS, "s": b.strings.items, "e": b.evidence.items,
             "r": b.row_lists.items, "x": b.evidence_lists.items, "h": rows}  # fmt: skip
-    return HostDetails(rows=b.rows.items, data=script_json(data))
+    return HostDetails(rows=b.rows.items, data=list(script_json_parts(data)))

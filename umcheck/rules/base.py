@@ -73,6 +73,15 @@ class RuleSpec:
                    tuple(f"{rule_id}.{o}" for o in outcomes), check, tuple(needs))  # fmt: skip
 
 
+_SHARED_TEXT = 200  # characters: a message or evidence value up to this long is held once per process
+
+
+def _shared(value: Any) -> Any:
+    """Equal short strings as one object: 10,000 hosts mostly say the same things (``Operating
+    system version 10.0.17763 is supported.``), and each host's copy would be kept for the run."""
+    return sys.intern(value) if type(value) is str and len(value) <= _SHARED_TEXT else value
+
+
 def message_id(rule_id: str, result: str, suffix: str | None) -> str:
     # interned: a few hundred distinct ids, held once each by 10,000 hosts' outcomes
     return sys.intern(f"{rule_id}.{result}" + (f".{suffix}" if suffix else ""))
@@ -104,10 +113,10 @@ def evaluate(spec: RuleSpec, facts: Facts, ctx: RuleContext) -> RuleOutcome | No
         RuleGroupName=spec.group_name,
         RuleDescription=verdict.description if verdict.description is not None else spec.description,
         CheckResult=sys.intern(str(verdict.result)),
-        CheckResultMessage=verdict.message,
+        CheckResultMessage=_shared(verdict.message),
         CheckResultMessageId=mid,
-        CheckResultMessageArguments=verdict.args,
-        reason=verdict.reason,
-        evidence=verdict.evidence,
+        CheckResultMessageArguments=[_shared(a) for a in verdict.args] if verdict.args else verdict.args,
+        reason=_shared(verdict.reason),
+        evidence={k: _shared(v) for k, v in verdict.evidence.items()} if verdict.evidence else verdict.evidence,
         remediation=remediation,
     )
