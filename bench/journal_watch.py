@@ -36,6 +36,7 @@ class JournalWatch(threading.Thread):
     def __init__(self, out: Path, hosts: int):
         super().__init__(daemon=True)
         self.out, self.hosts = out, hosts
+        self.earlier = set(out.glob("*/journal.jsonl"))  # earlier runs' journals in the same folder
         self.first: float | None = None
         self.done_at: float | None = None
         self.pid: int | None = None
@@ -47,7 +48,7 @@ class JournalWatch(threading.Thread):
         journal, seen, pos = None, 0, 0
         while not self.stop.wait(0.05):
             if journal is None:
-                found = list(self.out.glob("*/journal.jsonl"))
+                found = [j for j in self.out.glob("*/journal.jsonl") if j not in self.earlier]
                 if not found:
                     continue
                 journal = found[0]

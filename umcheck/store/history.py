@@ -198,6 +198,18 @@ def upsert_cells(conn: Connection, fleet: FleetResult) -> None:
     bulk(conn, stmt, CELL_COLUMNS, rows.values())
 
 
+class _SharedCells(dict):
+    """One RuleCell per distinct (rule, result, carried): a diff of 10,000 hosts reads half a million
+    outcome rows, but they hold only a few hundred distinct values."""
+
+    def __call__(self, rule_id: str, check_result: str, carried: bool | None = None) -> RuleCell:
+        key = (rule_id, check_result, carried)
+        cell = self.get(key)
+        if cell is None:
+            cell = self[key] = RuleCell(rule_id, check_result, carried)
+        return cell
+
+
 def _cells_upsert(conn: Connection) -> Any:
     """Insert a cell, or replace it unless the stored one is newer."""
     if conn.dialect.name == "postgresql":
@@ -472,12 +484,13 @@ class Store:
                     latest[row[1]] = (rank[row[0]], tuple(row))
         chosen = {(row[0], name) for name, (_r, row) in latest.items()}
         rules: dict[str, list[RuleCell]] = {}
+        shared = _SharedCells()
         o = outcomes.c
         for chunk in _chunks(window):
             stmt = select(o.run_id, o.host, o.rule_id, o.check_result).where(o.run_id.in_(chunk)).order_by(o.seq)
             for rid, host, rule_id, check_result in self._conn.execute(stmt):
                 if (rid, host) in chosen:
-                    rules.setdefault(host, []).append(RuleCell(rule_id, check_result))
+                    rules.setdefault(host, []).append(shared(rule_id, check_result))
         lines = [HostLine(name, status, readiness, error, migration or "Unknown", tuple(rules.get(name, ())))
                  for name, (_r, (_rid, _n, status, readiness, error, migration)) in latest.items()]  # fmt: skip
         return FleetLines(run_id, lines)
@@ -501,9 +514,10 @@ class Store:
         carried = {name: carried_by_os.get(os_family, set()) if status == HostStatus.OK else set()
                    for name, status, _r, _e, _m, os_family in rows}  # fmt: skip
         rules: dict[str, list[RuleCell]] = {}
+        shared = _SharedCells()
         stmt = select(o.host, o.rule_id, o.check_result).where(o.run_id == run_id).order_by(o.seq)
         for host, rule_id, check_result in self._conn.execute(stmt):
-            rules.setdefault(host, []).append(RuleCell(rule_id, check_result, True if rule_id in carried[host] else None))
+            rules.setdefault(host, []).append(shared(rule_id, check_result, True if rule_id in carried[host] else None))
         lines = [HostLine(name, status, readiness, error, migration or "Unknown", tuple(rules.get(name, ())))
                  for name, status, readiness, error, migration, _os in rows]  # fmt: skip
         return FleetLines(run_id, lines, scope)
