@@ -9,6 +9,7 @@ one host's credentials into another's connection.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import ssl
 import threading
@@ -17,6 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from umcheck.errors import UsageError
+
+# SSH key exchanges and logins in flight at once, per process. Each costs ≈ 5-10 ms of CPU; a
+# thousand started together on a busy 2-core jump host shared the CPU until every one of them
+# outlived its 15 s connect timeout, and healthy hosts were reported unreachable. Queued here,
+# they complete one batch after another; the connect timeout starts when a host's turn comes
+# (its host deadline keeps running while it waits). 256 keeps a 1 s-RTT WAN at ≈ 250
+# handshakes per second, about what two cores can do anyway.
+SSH_HANDSHAKES = 256
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,7 @@ class Shared:
         self._lock = threading.Lock()
         self._contexts: dict[tuple[bool, str | None, tuple[str, str] | None], ssl.SSLContext] = {}
         self._ssh: dict[SshOptionsKey, Any] = {}
+        self.ssh_handshakes = asyncio.Semaphore(SSH_HANDSHAKES)
 
     def ssl_context(self, verify: bool, ca_path: str | None = None,
                     client_cert: tuple[str, str] | None = None) -> ssl.SSLContext:

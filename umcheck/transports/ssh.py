@@ -81,18 +81,19 @@ class SSHTransport(TransportBase):
 
     async def _connect(self, deadline: float) -> asyncssh.SSHClientConnection:
         s = self.settings
-        limit = min(s.connect_timeout or 10.0, self.remaining(deadline))
         kwargs: dict[str, Any] = {"options": self._options}
         if s.user:
             kwargs["username"] = s.user
         if s.password is not None:
             kwargs["password"] = s.password
-        try:
-            return await asyncio.wait_for(asyncssh.connect(s.host, s.port or 22, **kwargs), limit)
-        except TimeoutError as exc:
-            raise Unreachable(f"SSH connect timed out after {limit:.1f}s") from exc
-        except (OSError, asyncssh.Error) as exc:
-            raise self._map(exc) from exc
+        async with self._shared.ssh_handshakes:  # shared.SSH_HANDSHAKES at once: see there why
+            limit = min(s.connect_timeout or 10.0, self.remaining(deadline))
+            try:
+                return await asyncio.wait_for(asyncssh.connect(s.host, s.port or 22, **kwargs), limit)
+            except TimeoutError as exc:
+                raise Unreachable(f"SSH connect timed out after {limit:.1f}s") from exc
+            except (OSError, asyncssh.Error) as exc:
+                raise self._map(exc) from exc
 
     async def run(self, invocation: Invocation, *, deadline: float, max_output: int) -> ExecResult:
         await self.open()
