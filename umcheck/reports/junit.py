@@ -13,7 +13,7 @@ hosts' testcases are half a million elements, never one tree in memory.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from umcheck.reports.carried import carried_prefix
 from umcheck.reports.escape import xml_text
@@ -116,18 +116,24 @@ def _counts(h: HostResult) -> dict[str, int]:
             "skipped": skipped}  # fmt: skip
 
 
-def iter_junit(fleet: FleetResult) -> Iterator[str]:
-    """The report in chunks: the root's opening tag with the totals, then one suite at a time."""
+def root_element(fleet: FleetResult, counts: Iterable[dict[str, int]]) -> ET.Element:
+    """``<testsuites>`` with the run's name, the totals of ``counts`` (one per suite) and its time."""
     root = ET.Element("testsuites", {"name": xml_text(f"umcheck {fleet.run_id}")})
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    for h in fleet.hosts:
-        for key, value in _counts(h).items():
+    for suite in counts:
+        for key, value in suite.items():
             totals[key] += value
     for key, value in totals.items():
         root.set(key, str(value))
     a, b = parse_time(fleet.started), parse_time(fleet.finished)
     if a and b and (a.tzinfo is None) == (b.tzinfo is None):
         root.set("time", f"{(b - a).total_seconds():.3f}")
+    return root
+
+
+def iter_junit(fleet: FleetResult) -> Iterator[str]:
+    """The report in chunks: the root's opening tag with the totals, then one suite at a time."""
+    root = root_element(fleet, (_counts(h) for h in fleet.hosts))
     yield '<?xml version="1.0" encoding="UTF-8"?>\n'
     if not fleet.hosts:
         yield ET.tostring(root, encoding="unicode") + "\n"

@@ -9,23 +9,16 @@ from dataclasses import replace
 import pytest
 
 from tests.unit.reports.fleet_fixture import current_fleet, hostile_fleet, partial_fleet
-from umcheck.reports.escape import xml_text
-from umcheck.reports.junit import _suite, iter_junit, render_junit
-from umcheck.reports.summary import parse_time
+from umcheck.reports.junit import _suite, iter_junit, render_junit, root_element
 
 
 def whole_tree(fleet) -> str:
-    """The whole-tree rendering the stream replaced."""
-    root = ET.Element("testsuites", {"name": xml_text(f"umcheck {fleet.run_id}")})
-    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    for h in fleet.hosts:
-        for key, value in _suite(root, fleet, h).items():
-            totals[key] += value
-    for key, value in totals.items():
-        root.set(key, str(value))
-    a, b = parse_time(fleet.started), parse_time(fleet.finished)
-    if a and b and (a.tzinfo is None) == (b.tzinfo is None):
-        root.set("time", f"{(b - a).total_seconds():.3f}")
+    """The whole-tree rendering the stream replaced: every suite built into the root, the totals
+    from what ``_suite`` counted while building them."""
+    holder = ET.Element("testsuites")
+    counts = [_suite(holder, fleet, h) for h in fleet.hosts]
+    root = root_element(fleet, counts)
+    root.extend(holder)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
