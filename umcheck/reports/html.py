@@ -151,7 +151,7 @@ def iter_html(
             migration_steps=STEPS,
             outcome_rows=details.rows,
             host_rows=host_rows(fleet),
-            host_data=[Markup(part) for part in details.data],  # script_json: no "<", ">" or "&" to break out with
+            host_data=(Markup(part) for part in details.data),  # script_json: no "<", ">" or "&" to break out with
             fake_hosts=sum(1 for h in fleet.hosts if h.transport == "fake"),
         )
     )

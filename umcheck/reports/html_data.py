@@ -52,8 +52,8 @@ SLICE = 1000  # list items per encoded piece of the data block
 
 
 def script_json_parts(data: dict[str, Any]) -> Iterator[str]:
-    """``script_json(data)`` in pieces (lists a slice at a time), so the page's largest string is
-    never held twice over (encoded, then escaped): ≈ 8 MB each at 10,000 hosts."""
+    """``script_json(data)`` in pieces (lists a slice at a time), so the page's largest string
+    (≈ 8 MB at 10,000 hosts) is never held whole, let alone twice (encoded, then escaped)."""
     for n, (key, value) in enumerate(data.items()):
         yield ("{" if n == 0 else ",") + script_json(key) + ":"
         if not isinstance(value, list) or len(value) <= SLICE:
@@ -91,8 +91,8 @@ class HostDetails:
     rows: list[RuleOutcome]  # one representative outcome per distinct row (evidence aside)
     # script_json of {"s": strings, "e": evidence (flat key/value string indexes), "r": lists of rows,
     # "x": lists of evidence (parallel to "r"), "h": hosts (HOST_FIELDS; outcomes = [r index, x index])},
-    # in pieces (script_json_parts)
-    data: list[str]
+    # in pieces (script_json_parts), encoded as the page is written: never the whole block at once
+    data: Iterator[str]
 
 
 class _Builder:
@@ -189,4 +189,4 @@ def host_details(fleet: FleetResult | Iterable[HostResult]) -> HostDetails:
     rows = [b.host(h) for h in hosts]
     data = {"v": 1, "fields": HOST_FIELDS, "s": b.strings.items, "e": b.evidence.items,
             "r": b.row_lists.items, "x": b.evidence_lists.items, "h": rows}  # fmt: skip
-    return HostDetails(rows=b.rows.items, data=list(script_json_parts(data)))
+    return HostDetails(rows=b.rows.items, data=script_json_parts(data))
