@@ -12,7 +12,6 @@ import zlib
 from array import array
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from functools import cached_property
 from typing import Any
 
 from umcheck.crosscheck.values import CrossCheck
@@ -132,13 +131,20 @@ class HostResult:
     def failed_rules(self) -> list[RuleOutcome]:
         return [o for o in self.outcomes if o.failed]
 
-    @cached_property
+    @property
     def _packed(self) -> tuple[bytes, array]:
         """The JSON form, encoded once and kept compressed: the journal, report.json and the
         history store all write it, and 10,000 hosts' dicts would take ≈ 36 KB each (≈ 8 KB so).
         With it, where each outcome's text starts and ends, so the store takes them as they are."""
+        if "_packed" not in self.__dict__:
+            self._pack()
+        return self.__dict__["_packed"]
+
+    def _pack(self) -> str:
+        """Encode, keep compressed, and return the text (its first caller, the journal, writes it)."""
         text, spans = self._encode()
-        return zlib.compress(text.encode("ascii"), 1), spans
+        self.__dict__["_packed"] = (zlib.compress(text.encode("ascii"), 1), spans)
+        return text
 
     def _encode(self) -> tuple[str, array]:
         doc = dump(self)
@@ -159,10 +165,8 @@ class HostResult:
 
     def json_text(self) -> str:
         """The host as one line of compact ASCII JSON (what the journal and report.json hold)."""
-        if "_packed" not in self.__dict__:  # the first caller (the journal) gets the text it encodes
-            text, spans = self._encode()
-            self.__dict__["_packed"] = (zlib.compress(text.encode("ascii"), 1), spans)
-            return text
+        if "_packed" not in self.__dict__:
+            return self._pack()
         return zlib.decompress(self._packed[0]).decode("ascii")
 
     def outcome_texts(self) -> list[str]:

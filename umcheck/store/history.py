@@ -382,10 +382,11 @@ class Store:
         if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
             raise UsageError(f"history retention must keep at least 1 run, got {keep!r}")
         ids = run_ids(self._conn)
-        needed: set[str] = set()
-        for run_id in ids[-keep:]:
-            needed.update(self._window(run_id))
-        doomed = [r for r in ids if r not in needed]
+        if len(ids) <= keep:
+            return []
+        # Windows run back to the last full run, so a later run's window never starts earlier:
+        # the oldest kept run's window is where what is needed begins.
+        doomed = ids[: ids.index(self._window(ids[-keep])[0])]
         for chunk in _chunks(doomed):
             self._conn.execute(delete(runs).where(runs.c.run_id.in_(chunk)))  # hosts, outcomes: ON DELETE CASCADE
         return doomed
