@@ -283,14 +283,18 @@ def test_vaulted_passwords_cross_the_broker_encrypted_and_workers_decrypt_them(t
     client = redis_server.client()
     beats = {k: client.get(k) for k in client.scan_iter(match=keys.heartbeat_pattern(keys.queue("seg-a")))}
     assert beats, "the worker said it was ready without a heartbeat"
-    worker.send_signal(signal.SIGSTOP)  # the task waits in the queue, where the test reads it
+    # A stopped worker may already be blocked in BRPOP: Redis would hand it the task. So the worker
+    # leaves, its heartbeat is kept alive by the test, the task waits in the list, and a new worker
+    # of the same name takes it once it has been read.
+    worker.terminate()
+    worker.wait(60)
     try:
         scan = _scan(procs, tmp_path, sim, redis_server.url, controller_env, "--vault-password-file", str(vault_file))
         deadline = time.monotonic() + 120
         while not client.llen("umcheck.seg-a"):
             assert scan.poll() is None, output(scan)
             assert time.monotonic() < deadline, "no task was queued"
-            for key, value in beats.items():  # the stopped worker's heartbeat, kept alive for a slow controller
+            for key, value in beats.items():  # the stopped worker's heartbeat, kept alive while no worker is up
                 client.set(key, value, ex=keys.HEARTBEAT_TTL)
             time.sleep(0.05)
         (message,) = client.lrange("umcheck.seg-a", 0, -1)
@@ -300,7 +304,8 @@ def test_vaulted_passwords_cross_the_broker_encrypted_and_workers_decrypt_them(t
         assert PASSWORD.encode() not in message and PASSWORD.encode() not in body
         assert b"__ansible_vault" in body and b"{{ win_password }}" in body
     finally:
-        worker.send_signal(signal.SIGCONT)
+        start_worker(procs, tmp_path, redis_server.url, "seg-a", "wa", no_password_env,
+                     "--vault-password-file", str(vault_file))  # fmt: skip
     out, err = _finish(scan)
     assert scan.returncode == 0, err[-3000:]
     hosts = _once_each(_run_dir(tmp_path), names)
