@@ -57,11 +57,14 @@ def redis_binary() -> str:
 
 
 def start_redis(tmp: Path, *, password: str | None = None, tls: tuple[str, str, str] | None = None,
-                timeout: float = 30) -> RedisServer:  # fmt: skip
-    """A throwaway redis-server on 127.0.0.1 (free port, no persistence); ``tls`` = (cert, key, ca)."""
+                timeout: float = 30, port: int | None = None, persist: bool = False) -> RedisServer:  # fmt: skip
+    """A throwaway redis-server on 127.0.0.1 (a free port unless ``port``); ``tls`` = (cert, key, ca).
+    ``persist``: an append-only file synced on every write, so a server killed and started again on
+    the same folder has every queued chunk and result back (as a production broker should)."""
     tmp.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    conf = [f"port {port}", "bind 127.0.0.1", 'save ""', "appendonly no", f"dir {tmp}", "protected-mode yes"]
+    port = port or free_port()
+    aof = ["appendonly yes", "appendfsync always"] if persist else ["appendonly no"]
+    conf = [f"port {port}", "bind 127.0.0.1", 'save ""', *aof, f"dir {tmp}", "protected-mode yes"]
     if password:
         conf.append(f"requirepass {password}")
     tls_port = None
@@ -71,7 +74,7 @@ def start_redis(tmp: Path, *, password: str | None = None, tls: tuple[str, str, 
         conf += [f"tls-port {tls_port}", f"tls-cert-file {cert}", f"tls-key-file {key}", f"tls-ca-cert-file {ca}",
                  "tls-auth-clients no"]  # fmt: skip
     (tmp / "redis.conf").write_text("\n".join(conf) + "\n")
-    log = open(tmp / "redis.log", "wb")  # noqa: SIM115 - closed with the process
+    log = open(tmp / "redis.log", "ab")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen([redis_binary(), str(tmp / "redis.conf")], stdout=log, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL)  # fmt: skip
     proc._log = log  # type: ignore[attr-defined]

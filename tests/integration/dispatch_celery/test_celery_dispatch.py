@@ -310,3 +310,70 @@ def test_vaulted_passwords_cross_the_broker_encrypted_and_workers_decrypt_them(t
     assert scan.returncode == 0, err[-3000:]
     hosts = _once_each(_run_dir(tmp_path), names)
     assert all(h["status"] == "ok" and h["worker"].startswith("wa@") for h in hosts.values()), hosts
+
+
+def _kill_broker(server) -> None:
+    server.proc.send_signal(signal.SIGKILL)
+    server.proc.wait(10)
+    server.proc._log.close()
+
+
+def test_broker_killed_and_started_again_mid_run_loses_nothing(tmp_path, procs, worker_env, controller_env):
+    """A broker restart (kill -9, then the same server on the same port and append-only file):
+    the controller waits for it, the worker's pushes ride it out, and the run completes."""
+    server = start_redis(tmp_path / "redis", persist=True)
+    try:
+        sim, names = _fleet(procs, tmp_path, worker_env, windows=12, linux=0, run_ms=1500)
+        start_worker(procs, tmp_path, server.url, "seg-a", "wa", worker_env, "--forks", "2")
+        scan = _scan(procs, tmp_path, sim, server.url, {**controller_env, "UMCHECK_DISPATCH_CHUNK": "4"})
+        run_dir = wait_for_hosts_in_journal(tmp_path / "reports", scan, at_least=2, timeout=120)
+        _kill_broker(server)
+        deadline = time.monotonic() + 60  # the controller notices (its next read fails) and says so
+        while "lost the broker" not in output(scan)[1]:
+            assert scan.poll() is None and time.monotonic() < deadline, output(scan)[1][-3000:]
+            time.sleep(0.1)
+        server = start_redis(tmp_path / "redis", port=server.port, persist=True)
+        out, err = _finish(scan)
+        assert scan.returncode == 0, err[-3000:]
+        assert "Traceback" not in err and "is back; the run goes on" in err, err[-3000:]
+        hosts = _once_each(run_dir, names)
+        assert all(h["status"] == "ok" for h in hosts.values())
+    finally:
+        stop_redis(server)
+
+
+def test_broker_gone_for_good_ends_the_run_in_one_line_and_resume_finishes(tmp_path, procs, worker_env,
+                                                                           controller_env):  # fmt: skip
+    server = start_redis(tmp_path / "redis")
+    try:
+        sim, names = _fleet(procs, tmp_path, worker_env, windows=12, linux=0, run_ms=1500)
+        worker = start_worker(procs, tmp_path, server.url, "seg-a", "wa", worker_env, "--forks", "2")
+        env = {**controller_env, "UMCHECK_DISPATCH_CHUNK": "4", "UMCHECK_BROKER_OUTAGE": "3"}
+        scan = _scan(procs, tmp_path, sim, server.url, env)
+        run_dir = wait_for_hosts_in_journal(tmp_path / "reports", scan, at_least=2, timeout=120)
+        _kill_broker(server)
+        out, err = _finish(scan, 120)
+        assert scan.returncode == 130, err[-3000:]
+        assert "Traceback" not in err, err[-3000:]
+        masked = f"redis://127.0.0.1:{server.port}/0"
+        (line,) = [x for x in err.splitlines() if x.startswith("umcheck: error:")]
+        assert f"lost the broker {masked} for 3s" in line and f"--resume {run_dir.name}" in line, line
+        report = json.loads((run_dir / "report.json").read_text())
+        assert report["interrupted"] is True
+        statuses = collections.Counter(h["status"] for h in report["hosts"])
+        assert set(statuses) <= {"ok", "cancelled"} and statuses["ok"] >= 2 and statuses["cancelled"] > 0, statuses
+        assert sorted(h["name"] for h in report["hosts"]) == sorted(names)
+        assert all("lost the broker" in h["error"] for h in report["hosts"] if h["status"] == "cancelled")
+
+        # The broker comes back empty (no persistence): the queued chunks are gone, so the resume sends them again.
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        server = start_redis(tmp_path / "redis", port=server.port)
+        start_worker(procs, tmp_path, server.url, "seg-a", "wb", worker_env, "--forks", "2")
+        resumed = _scan(procs, tmp_path, sim, server.url, env, "--resume", run_dir.name, log="resume")
+        out, err = _finish(resumed)
+        assert resumed.returncode == 0, err[-3000:]
+        hosts = _once_each(run_dir, names)
+        assert all(h["status"] == "ok" for h in hosts.values())
+    finally:
+        stop_redis(server)

@@ -19,6 +19,8 @@ from umcheck.errors import UsageError
 
 PASSWORD_ENV = "UMCHECK_BROKER_PASSWORD"
 MASK = "****"
+PATIENT_RETRIES = 15  # with the backoff below: 0.5 + 1 + 2 + 4 + 8 + 10 x 10 ≈ 2 minutes of retrying
+PATIENT_BACKOFF_CAP = 10.0
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,18 @@ class Broker:
             options |= {"ssl_cert_reqs": "required", "ssl_ca_certs": self.ca_file}
         return options
 
-    def redis(self):
+    def redis(self, *, patient: bool = False):
+        """A client; ``patient`` (a worker pushing results) rides out a broker restart of about two
+        minutes with redis-py's own retries instead of failing the host it was reporting."""
         import redis
 
-        return redis.Redis.from_url(self.url, **self.redis_options())
+        options = self.redis_options()
+        if patient:
+            from redis.backoff import ExponentialBackoff
+            from redis.retry import Retry
+
+            options["retry"] = Retry(ExponentialBackoff(cap=PATIENT_BACKOFF_CAP, base=0.5), PATIENT_RETRIES)
+        return redis.Redis.from_url(self.url, **options)
 
     def aredis(self):
         import redis.asyncio

@@ -13,6 +13,7 @@ only after its host was journaled, so a controller killed in between finds it ag
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -47,6 +48,8 @@ CHUNK_SIZE = 50  # hosts per task (UMCHECK_DISPATCH_CHUNK): small enough to spre
 WORKER_WAIT = 30.0  # seconds to wait for a worker on each segment's queue (UMCHECK_DISPATCH_WORKER_WAIT)
 CANCEL_DRAIN = 2.0  # seconds after Ctrl-C in which results still in flight are taken
 ORPHAN_AFTER = 120.0  # seconds a segment may have pending hosts and no worker at all before they fail
+BROKER_OUTAGE = 120.0  # seconds the controller waits for a lost broker (UMCHECK_BROKER_OUTAGE) before it stops
+BROKER_PING = 5.0  # seconds one ping of a lost broker may take (a stopped server accepts and never answers)
 SLACK = 60.0
 READ_BATCH = 500
 STRING_SHARE_MAX = 4096  # characters: longer texts are rarely repeated across hosts
@@ -137,9 +140,11 @@ class CeleryRunner(Runner):
         self.broker: Broker = broker_from(dispatch.broker, ca_file=os.environ.get("UMCHECK_BROKER_CA") or None)
         self.chunk_limit = int(_env_number("UMCHECK_DISPATCH_CHUNK", CHUNK_SIZE))
         self.worker_wait = _env_number("UMCHECK_DISPATCH_WORKER_WAIT", WORKER_WAIT)
+        self.outage = _env_number("UMCHECK_BROKER_OUTAGE", BROKER_OUTAGE)
         self.run_id = ""
         self.segments: dict[str, Segment] = {}
         self._strings: dict[str, str] = {}
+        self.lost: str | None = None  # why the broker was given up on, mid-run
 
     # -- before the run ----------------------------------------------------------------------
     async def run(self, targets: list[HostTarget], header: dict[str, Any], *, done: dict[str, HostResult] | None = None,
@@ -196,7 +201,11 @@ class CeleryRunner(Runner):
             except Exception as exc:  # noqa: BLE001 - every way of not reaching it is one line
                 raise UsageError(f"cannot reach the broker {self.broker.masked}: "
                                  f"{scrub(_reason(exc), self.broker)}") from None  # fmt: skip
-            await self._find_workers(client)
+            try:
+                await self._find_workers(client)
+            except BROKER_ERRORS as exc:
+                raise UsageError(f"lost the broker {self.broker.masked} before the run started: "
+                                 f"{scrub(_reason(exc), self.broker)}") from None  # fmt: skip
         finally:
             await client.aclose()
 
@@ -325,11 +334,21 @@ class CeleryRunner(Runner):
                     result = self._unfinished(t)
                     seen.finish(result)
                     self._emit("host_finished", result)
-            await client.set(keys.cancelled(self.run_id), "1", ex=keys.CANCEL_TTL)  # leftovers: no-ops
-            if not self._cancelled:
-                await client.delete(stream, keys.done(self.run_id))
+            if self.lost is None:
+                try:
+                    await client.set(keys.cancelled(self.run_id), "1", ex=keys.CANCEL_TTL)  # leftovers: no-ops
+                    if not self._cancelled:
+                        await client.delete(stream, keys.done(self.run_id))
+                except BROKER_ERRORS as exc:  # the results are in; what is left expires on the broker
+                    log.warning("could not tidy up the run on the broker %s (%s); its keys expire in %gh",
+                                self.broker.masked, scrub(_reason(exc), self.broker), keys.RUN_TTL / 3600)  # fmt: skip
         finally:
-            await client.aclose()
+            with contextlib.suppress(Exception):  # a lost broker's connection may not even close cleanly
+                await client.aclose()
+        if self.lost is not None:
+            left = sum(1 for t in todo if seen.results[t.name].status == HostStatus.CANCELLED)
+            log.error("%s; %d host(s) not scanned: once it is back, finish the run with --resume %s "
+                      "(workers keep what they finish meanwhile)", self.lost, left, self.run_id)  # fmt: skip
         return [seen.results[t.name] for t in todo]
 
     async def _collect(self, client: Any, stream: str, seen: Dedup, deadline: float) -> None:
@@ -339,24 +358,54 @@ class CeleryRunner(Runner):
         next_check = time.monotonic() + 10
         while seen.pending:
             now = time.monotonic()
-            if self._cancelled and drain_until is None:
-                await client.set(keys.cancelled(self.run_id), "1", ex=keys.CANCEL_TTL)
-                drain_until = now + CANCEL_DRAIN
             if now >= deadline or (drain_until is not None and now >= drain_until):
                 return
-            block = max(1, int(min(1.0, deadline - now) * 1000))
-            reply = await client.xread({stream: last}, count=READ_BATCH, block=block)
-            consumed = []
-            for _key, entries in reply or []:
-                for entry_id, fields in entries:
-                    last = entry_id
-                    consumed.append(entry_id)
-                    self._consume(fields, seen)
-            if consumed:  # journaled by now (the journal sink fsyncs in host_finished)
-                await client.xdel(stream, *consumed)
-            if now >= next_check and drain_until is None:
-                next_check = now + 10
-                await self._check_orphans(client, seen, orphaned_since)
+            try:
+                if self._cancelled and drain_until is None:
+                    drain_until = now + CANCEL_DRAIN
+                    await client.set(keys.cancelled(self.run_id), "1", ex=keys.CANCEL_TTL)
+                last = await self._read(client, stream, last, seen, max(1, int(min(1.0, deadline - now) * 1000)))
+                if now >= next_check and drain_until is None:
+                    next_check = now + 10
+                    await self._check_orphans(client, seen, orphaned_since)
+            except BROKER_ERRORS as exc:
+                if not await self._reconnect(client, exc, deadline):
+                    return
+
+    async def _read(self, client: Any, stream: str, last: str, seen: Dedup, block: int) -> str:
+        """One batch of the run's stream, consumed; returns the last entry id read."""
+        reply = await client.xread({stream: last}, count=READ_BATCH, block=block)
+        consumed = []
+        for _key, entries in reply or []:
+            for entry_id, fields in entries:
+                last = entry_id
+                consumed.append(entry_id)
+                self._consume(fields, seen)
+        if consumed:  # journaled by now (the journal sink fsyncs in host_finished)
+            await client.xdel(stream, *consumed)
+        return last
+
+    async def _reconnect(self, client: Any, exc: BaseException, deadline: float) -> bool:
+        """The broker went away mid-run: wait up to ``self.outage`` seconds for it (results the
+        workers push meanwhile wait in the stream). False, with ``self.lost`` and the run cancelled,
+        if it stays away (or Ctrl-C comes first): the pending hosts end ``cancelled``, so the report
+        is written now and ``--resume`` scans them later."""
+        reason = scrub(_reason(exc), self.broker)
+        log.warning("lost the broker %s (%s); waiting up to %gs for it", self.broker.masked, reason, self.outage)
+        give_up = min(deadline, time.monotonic() + self.outage)
+        while not self._cancelled and time.monotonic() < give_up:
+            try:
+                await asyncio.wait_for(client.ping(), BROKER_PING)
+            except (*BROKER_ERRORS, TimeoutError) as again:
+                reason = scrub(_reason(again), self.broker)
+                await asyncio.sleep(1)
+                continue
+            log.warning("the broker %s is back; the run goes on", self.broker.masked)
+            return True
+        if not self._cancelled:
+            self.lost = f"lost the broker {self.broker.masked} for {self.outage:g}s ({reason})"
+            self._cancelled = True
+        return False
 
     def _consume(self, fields: Mapping[Any, Any], seen: Dedup) -> None:
         raw = fields.get(b"e", fields.get("e"))
@@ -394,8 +443,8 @@ class CeleryRunner(Runner):
 
     def _unfinished(self, target: HostTarget) -> HostResult:
         if self._cancelled:
-            return self._failure(self._base(target), HostStatus.CANCELLED, "run interrupted before this host finished",
-                                 "cancelled", target)  # fmt: skip
+            why = f"{self.lost} before this host finished" if self.lost else "run interrupted before this host finished"
+            return self._failure(self._base(target), HostStatus.CANCELLED, why, "cancelled", target)
         seg = getattr(target.settings, "segment", "default")
         return self._failure(self._base(target), HostStatus.TIMEOUT,
                              f"no result from any worker on queue {keys.queue(seg)} within the dispatch deadline",
@@ -420,6 +469,19 @@ def share_strings(value: Any, memo: dict[str, str]) -> Any:
     if isinstance(value, list):
         return [share_strings(v, memo) for v in value]
     return value
+
+
+def _broker_errors() -> tuple[type[BaseException], ...]:
+    """What a broker that went away raises: redis-py's connection and timeout errors, or the OS's."""
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # without the dispatch extra there is no broker to lose
+        return (OSError,)
+    return (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+BROKER_ERRORS = _broker_errors()
 
 
 def _reason(exc: BaseException) -> str:

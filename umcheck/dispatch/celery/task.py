@@ -53,7 +53,7 @@ def _redis() -> Any:
     pid = os.getpid()
     if pid not in _clients:
         assert _config is not None, "umcheck worker: task ran before configure()"
-        _clients[pid] = _config.broker.redis()
+        _clients[pid] = _config.broker.redis(patient=True)
     return _clients[pid]
 
 
