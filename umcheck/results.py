@@ -169,6 +169,10 @@ class HostResult:
             return self._pack()
         return zlib.decompress(self._packed[0]).decode("ascii")
 
+    def json_z(self) -> bytes:
+        """``json_text()`` zlib-compressed, as kept (the history store writes it as it is)."""
+        return self._packed[0]
+
     def outcome_texts(self) -> list[str]:
         """Each outcome's compact JSON text, in the order of ``outcomes``."""
         text, spans = self.json_text(), self._packed[1]

@@ -173,7 +173,7 @@ class Runner:
         )
 
     async def _attempt(self, target: HostTarget, base: HostResult, deadline: float) -> HostResult:
-        transport = self.factory(target.settings)
+        transport = self.factory(target.connection())  # the run's connect timeout filled in
         s = target.settings
         trace.debug("%s: %s to %s:%s as %s", target.name, s.connection, s.host, s.port or "-", s.user or "-")
         t0 = time.monotonic()

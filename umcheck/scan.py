@@ -115,7 +115,7 @@ def _check_folders(req: ScanRequest) -> None:
 PREFLIGHT_LOCK_TIMEOUT = 2.0  # before the scan a lock only postpones the check; the end waits longer
 
 
-def _open_history(req: ScanRequest, *, timeout: float | None = None):
+def _open_history(req: ScanRequest, *, timeout: float | None = None, check: bool = True):
     """The history store for recording this run; a LockedHistory; or None (the run is not recorded).
 
     The scan is the job, history a side effect: a damaged database is set aside
@@ -130,7 +130,8 @@ def _open_history(req: ScanRequest, *, timeout: float | None = None):
         try:
             store = Store(path, modes=req.modes, timeout=LOCK_TIMEOUT if timeout is None else timeout)
             try:
-                store.check()
+                if check:
+                    store.check()
             except BaseException:
                 store.close()
                 raise
@@ -304,11 +305,12 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
     if req.verbosity >= 3:
         _trace_transports()
 
-    recording = False
+    recording = checked = False
     if req.history:  # damage is dealt with before any host is contacted
         store = _open_history(req, timeout=PREFLIGHT_LOCK_TIMEOUT)
         recording = store is not None
         if store is not None and not isinstance(store, UsageError):  # open: close it, recorded at the end
+            checked = True
             store.close()
     configure_pool(forks)
     # Everything loaded so far (modules, inventory, plan) lives for the whole run: keep the
@@ -337,7 +339,7 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
             except (NotImplementedError, RuntimeError):
                 pass
         journal.close()
-    reports = finish_run(req, fleet, run_dir, history=recording)
+    reports = finish_run(req, fleet, run_dir, history=recording, checked=checked)
     if journal.error is not None:  # disk full mid-run: the reports made it, the journal did not
         raise EnvironmentProblem(
             f"{journal.error}; the reports are in {run_dir}, but this run cannot be resumed"
@@ -355,7 +357,7 @@ def _print_plan(targets: list, options: RunOptions) -> None:
     print(f"umcheck: plan: {len(targets)} host(s), {rules}, --forks {options.forks}, "
           f"--timeout {options.timeouts.host:g}s, --retries {options.retries}", file=sys.stderr)  # fmt: skip
     for t in targets:
-        print(render(t.settings), file=sys.stderr)
+        print(render(t.connection()), file=sys.stderr)
 
 
 def _trace_transports() -> None:
@@ -374,34 +376,37 @@ def _trace_transports() -> None:
 
 
 def finish_run(
-    req: ScanRequest, fleet: FleetResult, run_dir: Path, *, history: bool | None = None
+    req: ScanRequest, fleet: FleetResult, run_dir: Path, *, history: bool | None = None, checked: bool = False
 ) -> dict[str, Path]:
     """Reports, retry file (failed.txt), history and retention — also for an interrupted run.
 
     ``history`` (default ``req.history``) records the run; whatever happens to the database then,
     every report is still written (without the comparison and trend if the history failed).
+    ``checked``: the database passed its page check before this scan, so it is not read whole again.
     """
     from umcheck.reports import write_reports
     from umcheck.retention import prune_runs
 
-    inputs = _record(req, fleet) if (req.history if history is None else history) else None
+    inputs = _record(req, fleet, checked=checked) if (req.history if history is None else history) else None
     paths = write_reports(fleet, run_dir, list(req.formats), inputs=inputs, modes=req.modes)
     if req.keep_runs:
         prune_runs(req.reports_dir, req.keep_runs)
     return paths
 
 
-def _record(req: ScanRequest, fleet: FleetResult):
+def _record(req: ScanRequest, fleet: FleetResult, *, checked: bool = False):
     """Save the run and read what the reports need from the history; empty inputs if it fails.
 
     Damage found only now (a page the check did not reach, another writer's crash) is handled as
-    before the scan: set aside, and the run recorded in a new database.
+    before the scan: set aside, and the run recorded in a new database. The page check itself
+    (``PRAGMA quick_check`` reads the whole file: ≈ 1 s per GB) runs here only if it did not
+    before the scan; damage it would find shows as an SQLite error while saving, handled alike.
     """
     from umcheck.reports import HistoryInputs, from_history
     from umcheck.store import DamagedHistory, LockedHistory, history_problem, set_aside
 
-    for _attempt in range(2):
-        store = _open_history(req)
+    for attempt in range(2):
+        store = _open_history(req, check=not (checked and attempt == 0))
         if store is None:
             return HistoryInputs()
         if isinstance(store, LockedHistory):

@@ -65,6 +65,18 @@ def script_json_parts(data: dict[str, Any]) -> Iterator[str]:
     yield "}" if data else "{}"
 
 
+def _frozen(value: Any) -> tuple:
+    """A hashable stand-in for a JSON value that tells apart what renders apart (``True`` is not
+    ``1``, a list is not a string); anything else by its ``repr``, as ``default=str`` would differ."""
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return (type(value), value)
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple(_frozen(v) for v in value))
+    if isinstance(value, dict):
+        return (dict, tuple((k, _frozen(v)) for k, v in value.items()))
+    return (type(value), repr(value))
+
+
 def sorted_outcomes(host: HostResult) -> list[RuleOutcome]:
     return sorted(host.outcomes, key=lambda o: _SEVERITY.get(o.CheckResult, 2))
 
@@ -124,27 +136,21 @@ class _Builder:
     def _evidence(self, evidence: dict[str, Any]) -> int:
         if not evidence:
             return -1
-        try:  # most evidence repeats across hosts: look the whole dict up by its items
-            key: tuple | None = tuple((k, type(v), v) for k, v in evidence.items())  # True is not 1
-            found = self._evidence_memo.get(key)  # type: ignore[arg-type]
-        except TypeError:  # a list or dict value: not hashable
-            key, found = None, None
+        # Most evidence repeats across hosts, lists and dicts too (probe results): look the whole
+        # dict up by a hashable copy of its items before rendering any value.
+        key = tuple((k, _frozen(v)) for k, v in evidence.items())
+        found = self._evidence_memo.get(key)
         if found is not None:
             return found
-        flat = tuple(self._pair(k, v) for k, v in evidence.items())
-        index = self.evidence.add(sum(flat, ()), list(sum(flat, ())))
-        if key is not None:
-            self._evidence_memo[key] = index
+        flat = tuple(self._pair(k, v, frozen) for (k, v), (_k, frozen) in zip(evidence.items(), key, strict=True))
+        index = self._evidence_memo[key] = self.evidence.add(sum(flat, ()), list(sum(flat, ())))
         return index
 
-    def _pair(self, key: str, value: Any) -> tuple[int, int]:
-        scalar = isinstance(value, (str, int, float, bool, type(None)))
-        memo_key = (key, type(value), value) if scalar else None
-        pair = self._pair_memo.get(memo_key) if memo_key is not None else None
+    def _pair(self, key: str, value: Any, frozen: tuple) -> tuple[int, int]:
+        memo_key = (key, frozen)
+        pair = self._pair_memo.get(memo_key)
         if pair is None:
-            pair = (self.s(printable(key)), self.s(evidence_value(value)))
-            if memo_key is not None:
-                self._pair_memo[memo_key] = pair
+            pair = self._pair_memo[memo_key] = (self.s(printable(key)), self.s(evidence_value(value)))
         return pair
 
     def host(self, h: HostResult) -> list[Any]:

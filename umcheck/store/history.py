@@ -14,12 +14,13 @@ import contextlib
 import functools
 import json
 import sqlite3
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, null, select, update
 from sqlalchemy.exc import DBAPIError
 
 from umcheck.errors import InputError, UsageError
@@ -97,6 +98,16 @@ def _loads(text: str | None) -> object:
         return None
 
 
+def host_text(result_json: str | None, result_z: bytes | None) -> str:
+    """A stored host's JSON text: compressed since v4 (``result_z``), plain in rows from before."""
+    if result_z is not None:
+        try:
+            return zlib.decompress(result_z).decode("ascii")
+        except (zlib.error, UnicodeDecodeError) as exc:
+            raise ValueError(f"a compressed host document is damaged ({exc})") from None
+    return result_json or ""
+
+
 def _chunks(items: list[str]) -> Iterator[list[str]]:
     for i in range(0, len(items), CHUNK):
         yield items[i : i + CHUNK]
@@ -116,9 +127,9 @@ def _order(conn: Connection) -> tuple:
 
 
 BULK_ROWS = 5000  # rows per executemany: 10,000 hosts x 70 rules must not sit in memory at once
-HOST_ROWS = 200  # hosts rows carry the whole host's JSON (≈ 40 KB): 5000 of them would be 200 MB
+HOST_ROWS = 1000  # hosts rows carry the whole host's document (≈ 7 KB compressed, 35 KB before v4)
 HOST_COLUMNS = ("run_id", "name", "seq", "status", "readiness", "os_family", "address", "transport", "error",
-                "error_kind", "started", "elapsed_ms", "result_json", "migration")  # fmt: skip
+                "error_kind", "started", "elapsed_ms", "result_json", "migration", "result_z")  # fmt: skip
 OUTCOME_COLUMNS = ("run_id", "host", "seq", "rule_id", "rule_group_id", "check_result", "message_id")
 
 
@@ -156,46 +167,65 @@ def run_ids(conn: Connection) -> list[str]:
 
 
 def load_run(conn: Connection, run_id: str, *, hosts_json: list[dict] | None = None,
-             where: str = "the history database") -> FleetResult:  # fmt: skip
+             where: str = "the history database", compressed: bool = True) -> FleetResult:  # fmt: skip
+    """A recorded run. ``compressed=False``: the schema before v4 (for the v2 migration)."""
     header_json = conn.scalar(select(runs.c.header_json).where(runs.c.run_id == run_id))
     try:
         header = json.loads(header_json)
         if hosts_json is None:
-            rows = conn.scalars(select(hosts.c.result_json).where(hosts.c.run_id == run_id).order_by(hosts.c.seq))
-            hosts_json = [json.loads(r) for r in rows]
+            z = hosts.c.result_z if compressed else null()
+            rows = conn.execute(select(hosts.c.result_json, z).where(hosts.c.run_id == run_id).order_by(hosts.c.seq))
+            hosts_json = [json.loads(host_text(text, packed)) for text, packed in rows]
         header["hosts"] = hosts_json
         return FleetResult.from_dict(header)
     except (ValueError, TypeError, ShapeError) as exc:
         raise InputError(f"run {run_id} is damaged: {exc}", path=where) from None
 
 
-CELL_COLUMNS = ("host", "rule_id", "run_id", "evaluated_at", "evaluated_ts", "check_result", "outcome_json")
+CELL_COLUMNS = ("host", "rule_id", "run_id", "evaluated_at", "evaluated_ts", "check_result", "outcome_json", "seq")
+CELL_COLUMNS_V2 = CELL_COLUMNS[:-1]  # before v4: no seq, the outcome's JSON in the cell
 
 
-def upsert_cells(conn: Connection, fleet: FleetResult) -> None:
-    """Every rule a host was evaluated on in this run replaces its cell, unless the cell is newer."""
+def upsert_cells(conn: Connection, fleet: FleetResult, *, pointers: bool = True) -> None:
+    """Every rule a host was evaluated on in this run replaces its cell, unless the cell is newer.
+
+    A cell points at its outcome in the host's stored document (``seq``); ``pointers=False``
+    writes the outcome's JSON into the cell instead, as the schema before v4 did (the v2
+    migration replays old runs with it)."""
     from umcheck.state.merge import rule_ids
 
+    columns = CELL_COLUMNS if pointers else CELL_COLUMNS_V2
     rows: dict[tuple[str, str], tuple] = {}  # one row per cell: a statement may not update a row twice
-    stmt = _cells_upsert(conn)
+    stmt = _cells_upsert(conn, columns)
     run_id = fleet.run_id
-    for h in fleet.hosts:
+    for h in {h.name: h for h in fleet.hosts}.values():  # the result save_run stores: a cell points into it
         if len(rows) >= BULK_ROWS:  # a batch ends between hosts; a later statement may update its rows
-            bulk(conn, stmt, CELL_COLUMNS, rows.values())
+            bulk(conn, stmt, columns, rows.values())
             rows.clear()
         if h.status != HostStatus.OK or h.os_family not in ("windows", "linux"):
             continue
         at, at_ts = h.started or fleet.started, _ts(h.started or fleet.started)
-        texts = h.outcome_texts()  # each outcome's JSON, encoded once with the host: not again
-        now = {o.RuleId: (o.CheckResult, texts[i]) for i, o in enumerate(h.outcomes) if o.carried is None}
+        if pointers:
+            now = {o.RuleId: (o.CheckResult, None, i) for i, o in enumerate(h.outcomes) if o.carried is None}
+        else:
+            texts = h.outcome_texts()  # each outcome's JSON, encoded once with the host: not again
+            now = {o.RuleId: (o.CheckResult, texts[i]) for i, o in enumerate(h.outcomes) if o.carried is None}
+        empty = (None, None, None) if pointers else (None, None)
         name = h.name
         for rule_id in dict.fromkeys([*rule_ids(h.os_family, tuple(fleet.rules)), *now]):
             key = (name, rule_id)
             if key in rows and rows[key][4] > at_ts:
                 continue  # as the upsert's own rule: a newer cell is kept
-            result, text = now.get(rule_id, (None, None))
-            rows[key] = (name, rule_id, run_id, at, at_ts, result, text)
-    bulk(conn, stmt, CELL_COLUMNS, rows.values())
+            rows[key] = (name, rule_id, run_id, at, at_ts, *now.get(rule_id, empty))
+    bulk(conn, stmt, columns, rows.values())
+
+
+def _rows_in_key_order(conn: Connection, stmt: Any) -> Iterator[tuple]:
+    """``outcomes`` rows in primary-key order (run, host, seq: each host's rules in order, and no
+    sort of half a million rows), fetched in batches rather than one by one."""
+    o = outcomes.c
+    for batch in conn.execute(stmt.order_by(o.run_id, o.host, o.seq)).partitions(BULK_ROWS):
+        yield from batch
 
 
 class _SharedCells(dict):
@@ -210,7 +240,7 @@ class _SharedCells(dict):
         return cell
 
 
-def _cells_upsert(conn: Connection) -> Any:
+def _cells_upsert(conn: Connection, columns: tuple[str, ...] = CELL_COLUMNS) -> Any:
     """Insert a cell, or replace it unless the stored one is newer."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
@@ -220,7 +250,7 @@ def _cells_upsert(conn: Connection) -> Any:
     new = stmt.excluded
     return stmt.on_conflict_do_update(
         index_elements=[cells.c.host, cells.c.rule_id],
-        set_={c: new[c] for c in ("run_id", "evaluated_at", "evaluated_ts", "check_result", "outcome_json")},
+        set_={c: new[c] for c in columns if c not in ("host", "rule_id")},
         where=new.evaluated_ts >= cells.c.evaluated_ts,
     )
 
@@ -365,7 +395,7 @@ class Store:
         run_id = fleet.run_id
         bulk(conn, insert(hosts), HOST_COLUMNS, (
             (run_id, h.name, seq, h.status, h.readiness, h.os_family, h.address, h.transport, h.error,
-             h.error_kind, h.started, h.elapsed_ms, h.json_text(), h.migration)
+             h.error_kind, h.started, h.elapsed_ms, "", h.migration, h.json_z())
             for seq, h in enumerate(by_name.values())), min(HOST_ROWS, BULK_ROWS))  # fmt: skip
         bulk(conn, insert(outcomes), OUTCOME_COLUMNS, (
             (run_id, h.name, i, o.RuleId, o.RuleGroupId, o.CheckResult, o.CheckResultMessageId)
@@ -377,8 +407,9 @@ class Store:
         """Delete all but the newest ``keep`` runs (their hosts and outcomes with them), oldest
         first; returns the run ids deleted. A run the kept runs' merged states still read (back to
         the last run that covered every host) is kept too, so the fleet state, the comparison and
-        the trend of the kept runs stay what they were. Cells are not touched: each keeps its
-        outcome and when it was evaluated, whichever run that was."""
+        the trend of the kept runs stay what they were. Cells keep their outcome and when it was
+        evaluated, whichever run that was (one that pointed into a deleted run's document gets a
+        copy of its outcome first)."""
         if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
             raise UsageError(f"history retention must keep at least 1 run, got {keep!r}")
         ids = run_ids(self._conn)
@@ -387,9 +418,36 @@ class Store:
         # Windows run back to the last full run, so a later run's window never starts earlier:
         # the oldest kept run's window is where what is needed begins.
         doomed = ids[: ids.index(self._window(ids[-keep])[0])]
+        self._detach_cells(doomed)
         for chunk in _chunks(doomed):
             self._conn.execute(delete(runs).where(runs.c.run_id.in_(chunk)))  # hosts, outcomes: ON DELETE CASCADE
         return doomed
+
+    def _detach_cells(self, doomed: list[str]) -> None:
+        """Cells still pointing into documents of runs about to go get a copy of their outcome
+        (as before v4): a retired host's last results outlive the runs that found them."""
+        c = cells.c
+        rows = []
+        for chunk in _chunks(doomed):
+            rows += self._conn.execute(select(c.host, c.rule_id, c.run_id, c.seq)
+                                       .where(c.run_id.in_(chunk), c.seq.is_not(None))).all()  # fmt: skip
+        if not rows:
+            return
+        documents = self._outcome_lists({(run_id, host) for host, _rule, run_id, _seq in rows})
+        keep, lose = [], []
+        for host, rule_id, run_id, seq in rows:
+            doc = documents.get((run_id, host))
+            if doc is not None and 0 <= seq < len(doc):
+                keep.append({"h": host, "r": rule_id, "o": json.dumps(doc[seq], separators=(",", ":"))})
+            else:
+                lose.append({"h": host, "r": rule_id})  # unreadable: as good as never checked
+        from sqlalchemy import bindparam
+
+        where = (c.host == bindparam("h"), c.rule_id == bindparam("r"))
+        if keep:
+            self._conn.execute(update(cells).where(*where).values(outcome_json=bindparam("o"), seq=None), keep)
+        if lose:
+            self._conn.execute(delete(cells).where(*where), lose)
 
     # --- the fleet state -----------------------------------------------------------------------
 
@@ -399,22 +457,44 @@ class Store:
     ) -> dict[str, dict[str, Cell]]:
         """Each host's latest cells (host -> rule -> Cell), for carrying into a partial run."""
         out: dict[str, dict[str, Cell]] = {}
-        cols = (cells.c.host, cells.c.rule_id, cells.c.run_id, cells.c.evaluated_at, cells.c.outcome_json)
+        c = cells.c
+        cols = (c.host, c.rule_id, c.run_id, c.evaluated_at, c.outcome_json, c.seq)
         for chunk in _chunks(sorted(set(hosts_))):
-            for host, rule_id, run_id, at, outcome_json in self._conn.execute(
-                select(*cols).where(cells.c.host.in_(chunk))
-            ):
-                if run_id == exclude_run:
-                    continue
+            rows = [r for r in self._conn.execute(select(*cols).where(c.host.in_(chunk))) if r[2] != exclude_run]
+            documents = self._outcome_lists({(r[2], r[0]) for r in rows if r[5] is not None})
+            for host, rule_id, run_id, at, outcome_json, seq in rows:
                 try:
-                    outcome = (
-                        load_dataclass(RuleOutcome, json.loads(outcome_json), capped=False)
-                        if outcome_json
-                        else None
-                    )
+                    if seq is not None:  # v4: the outcome inside the host's document of that run
+                        doc = documents.get((run_id, host))
+                        if doc is None or not 0 <= seq < len(doc):
+                            continue  # a damaged or missing document: the rule counts as never checked
+                        outcome = load_dataclass(RuleOutcome, doc[seq], capped=False)
+                    else:
+                        outcome = (load_dataclass(RuleOutcome, json.loads(outcome_json), capped=False)
+                                   if outcome_json else None)  # fmt: skip
                 except (ValueError, ShapeError):
                     continue  # a damaged cell is as good as none: the rule counts as never checked
                 out.setdefault(host, {})[rule_id] = Cell(host, rule_id, run_id, at, outcome)
+        return out
+
+    def _outcome_lists(self, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], list]:
+        """The ``outcomes`` list of each (run, host) document asked for; damaged ones are left out."""
+        out: dict[tuple[str, str], list] = {}
+        by_run: dict[str, list[str]] = {}
+        for run_id, name in pairs:
+            by_run.setdefault(run_id, []).append(name)
+        h = hosts.c
+        for run_id, names in by_run.items():
+            for chunk in _chunks(sorted(names)):
+                stmt = select(h.name, h.result_json, h.result_z).where(h.run_id == run_id, h.name.in_(chunk))
+                for name, text, packed in self._conn.execute(stmt):
+                    try:
+                        doc = json.loads(host_text(text, packed))
+                    except ValueError:
+                        continue
+                    outcomes_ = doc.get("outcomes") if isinstance(doc, dict) else None
+                    if isinstance(outcomes_, list):
+                        out[(run_id, name)] = outcomes_
         return out
 
     def _window(self, run_id: str) -> list[str]:
@@ -429,18 +509,18 @@ class Store:
                 return upto[i:]
         return upto
 
-    def _latest_rows(self, run_id: str, column: str) -> list[tuple]:
-        """Per host, ``column`` of its latest row in the window up to ``run_id``."""
+    def _latest_rows(self, run_id: str, *columns: str) -> list[tuple]:
+        """Per host, (name, *columns) of its latest row in the window up to ``run_id``."""
         window = self._window(run_id)
         rank = {r: i for i, r in enumerate(window)}
-        latest: dict[str, tuple[int, object]] = {}
+        latest: dict[str, tuple[int, tuple]] = {}
         for chunk in _chunks(window):
-            stmt = select(hosts.c.run_id, hosts.c.name, hosts.c[column]).where(hosts.c.run_id.in_(chunk))
+            stmt = select(hosts.c.run_id, hosts.c.name, *(hosts.c[c] for c in columns)).where(hosts.c.run_id.in_(chunk))
             order = (hosts.c.seq, _bytewise(self._conn, hosts.c.run_id), _bytewise(self._conn, hosts.c.name))
-            for rid, name, value in self._conn.execute(stmt.order_by(*order)):
+            for rid, name, *values in self._conn.execute(stmt.order_by(*order)):
                 if name not in latest or rank[rid] >= latest[name][0]:
-                    latest[name] = (rank[rid], value)
-        return [(name, value) for name, (_r, value) in latest.items()]
+                    latest[name] = (rank[rid], tuple(values))
+        return [(name, *values) for name, (_r, values) in latest.items()]
 
     @_db_call
     def state_counts(self, run_id: str) -> dict[str, int]:
@@ -460,9 +540,9 @@ class Store:
         if run is not None and run.run_id == run_id and self._window(run_id) == [run_id]:
             latest = {h.name: h for h in run.hosts}  # the last result per host, as save_run keeps it
             return replace(run, hosts=list(latest.values()), scope=None)
-        rows = self._latest_rows(run_id, "result_json")
+        rows = self._latest_rows(run_id, "result_json", "result_z")
         try:
-            hosts_json = [json.loads(result_json) for _name, result_json in rows]
+            hosts_json = [json.loads(host_text(text, packed)) for _name, text, packed in rows]
         except ValueError as exc:
             raise InputError(f"fleet state at run {run_id} is damaged: {exc}", path=str(self.path)) from None
         # The run's header with the state's hosts (not the run's own: they would be read for nothing).
@@ -488,8 +568,8 @@ class Store:
         shared = _SharedCells()
         o = outcomes.c
         for chunk in _chunks(window):
-            stmt = select(o.run_id, o.host, o.rule_id, o.check_result).where(o.run_id.in_(chunk)).order_by(o.seq)
-            for rid, host, rule_id, check_result in self._conn.execute(stmt):
+            stmt = select(o.run_id, o.host, o.rule_id, o.check_result).where(o.run_id.in_(chunk))
+            for rid, host, rule_id, check_result in _rows_in_key_order(self._conn, stmt):
                 if (rid, host) in chosen:
                     rules.setdefault(host, []).append(shared(rule_id, check_result))
         lines = [HostLine(name, status, readiness, error, migration or "Unknown", tuple(rules.get(name, ())))
@@ -516,8 +596,8 @@ class Store:
                    for name, status, _r, _e, _m, os_family in rows}  # fmt: skip
         rules: dict[str, list[RuleCell]] = {}
         shared = _SharedCells()
-        stmt = select(o.host, o.rule_id, o.check_result).where(o.run_id == run_id).order_by(o.seq)
-        for host, rule_id, check_result in self._conn.execute(stmt):
+        stmt = select(o.host, o.rule_id, o.check_result).where(o.run_id == run_id)
+        for host, rule_id, check_result in _rows_in_key_order(self._conn, stmt):
             rules.setdefault(host, []).append(shared(rule_id, check_result, True if rule_id in carried[host] else None))
         lines = [HostLine(name, status, readiness, error, migration or "Unknown", tuple(rules.get(name, ())))
                  for name, status, readiness, error, migration, _os in rows]  # fmt: skip

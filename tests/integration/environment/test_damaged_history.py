@@ -140,3 +140,22 @@ def test_a_locked_database_is_left_alone_and_the_reports_are_written(
     capsys.readouterr()
     assert main(["history", "--db", str(db)]) == 0  # released: the history is all there, untouched
     assert capsys.readouterr().out.count("20261201-0") == 3
+
+
+def test_the_whole_file_is_checked_once_per_scan_not_again_when_recording(tmp_path, capsys, small_fleet, monkeypatch):
+    """``PRAGMA quick_check`` reads every page (≈ 1 s per GB of history): before the scan, and only
+    then; the recording at the end relies on SQLite's own errors (the test above)."""
+    out = tmp_path / "reports"
+    out.mkdir()
+    good_db(out / "umcheck.db")
+    real, checks = umcheck.store.Store.check, []
+
+    def check(self):
+        checks.append(self.path)
+        return real(self)
+
+    monkeypatch.setattr(umcheck.store.Store, "check", check)
+    rc, err = _scan(small_fleet, out, capsys)
+    assert rc == 0 and err == [] and checks == [out / "umcheck.db"]
+    with umcheck.store.Store(out / "umcheck.db", create=False) as store:
+        assert _run_folder(out).name in store.run_ids()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import socket
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,6 +136,8 @@ def test_the_password_never_leaves_the_environment(shared):
     for table, column in (("runs", "header_json"), ("hosts", "result_json"), ("cells", "outcome_json")):
         assert sql(shared.admin_url, f"SELECT count(*) FROM {table} WHERE {column} LIKE :c",
                    c=f"%{CANARY}%") == [(0,)]  # fmt: skip
+    documents = [zlib.decompress(z) for (z,) in sql(shared.admin_url, "SELECT result_z FROM hosts WHERE result_z IS NOT NULL")]
+    assert documents and not [d for d in documents if CANARY.encode() in d]  # the compressed host documents too
 
 
 def test_an_unreachable_server_costs_the_scan_one_line_not_its_reports(shared):

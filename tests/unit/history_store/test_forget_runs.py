@@ -57,3 +57,29 @@ def test_history_prune_db_command(history_db, capsys):
     assert capsys.readouterr().out.splitlines() == ["forgot run r0", "forgot run r1", "forgot run r2"]
     with Store(history_db, create=False) as store:
         assert store.run_ids() == ["r3", "r4", "r5"]
+
+
+def test_a_retired_hosts_cells_outlive_the_runs_whose_documents_they_pointed_into(history_db):
+    """C was scanned in r0 only. Its cells point at outcomes inside r0's documents (schema v4);
+    forgetting r0 copies each outcome into its cell first, so C's last results stay readable.
+    D's document in r0 is damaged: its cells go (as good as never checked), not a wrong result."""
+    a, c, d = (evaluated(n, facts(f)) for n, f in (("A", "windows-healthy"), ("C", "windows-tls-disabled"),
+                                                    ("D", "windows-healthy")))  # fmt: skip
+    with Store(history_db) as store:
+        store.save_run(run("r0", DAYS[0], [a, c, d]))
+        for i in (1, 2):
+            store.save_run(run(f"r{i}", DAYS[i], [a]))
+        before = store.cells_for(["C"])
+        assert before["C"]["TlsVersionCheck"].outcome.CheckResult == "Failed"
+        pointed = store._conn.scalar(select(func.count()).select_from(cells)
+                                     .where(cells.c.host == "C", cells.c.seq.is_not(None)))  # fmt: skip
+        assert pointed == len([x for x in before["C"].values() if x.outcome is not None]) > 0
+        store._conn.execute(hosts.update().where(hosts.c.name == "D").values(result_z=b"not zlib"))
+        store._conn.commit()
+        assert store.forget_runs(1) == ["r0", "r1"]
+        assert store.cells_for(["C"]) == before
+        assert store._conn.scalar(select(func.count()).select_from(cells).where(cells.c.seq.is_not(None),
+                                                                                cells.c.run_id == "r0")) == 0
+        assert store.cells_for(["D"]) == {}
+        assert store._conn.scalar(select(func.count()).select_from(cells).where(cells.c.host == "D",
+                                                                                cells.c.seq.is_not(None))) == 0

@@ -131,3 +131,32 @@ def test_jump_hosts_opening_a_new_shared_history_at_once_create_it_once(postgres
         assert sql(url, "SELECT version_num FROM alembic_version") == [(f"v{SCHEMA_VERSION}",)]
     finally:
         postgres.drop_database(name)
+
+
+def test_cells_from_before_v4_and_pointing_cells_after_it_read_alike(tmp_path):
+    """v4 stores new documents compressed and new cells as pointers; rows from before keep their
+    text. A re-check after the upgrade mixes both in one host's cells, and both read back."""
+    from tests.unit.state.helpers import evaluated, facts, run
+    from umcheck.state.merge import merge_host
+
+    path = _sqlite_from("v2.sql", tmp_path / "umcheck.db")
+    connectivity = ("connectivity",)
+    with Store(path) as store:
+        old = store.cells_for(["win-sql-02"])["win-sql-02"]
+        assert old and sql(path, "SELECT count(*) FROM cells WHERE seq IS NOT NULL") == [(0,)]
+        now = "2026-11-27T04:15:00+00:00"
+        fresh = evaluated("win-sql-02", facts("windows-healthy"), connectivity)
+        merged = merge_host(fresh, connectivity, old, now=now)
+        store.save_run(run("20261127-041500-0001", now, [merged], connectivity, limit="win-sql-02"))
+        mixed = store.cells_for(["win-sql-02"])["win-sql-02"]
+        rechecked = {o.RuleId for o in fresh.outcomes}
+        assert rechecked and set(mixed) == set(old) | rechecked
+        for rule_id, cell in mixed.items():
+            if rule_id in rechecked:
+                assert cell.run_id == "20261127-041500-0001"
+                assert cell.outcome == next(o for o in merged.outcomes if o.RuleId == rule_id)
+            else:
+                assert cell == old[rule_id]
+        (stored,) = store.load_run("last").hosts
+        assert stored.outcomes == merged.outcomes and stored.readiness == merged.readiness
+    assert sql(path, "SELECT count(*) FROM hosts WHERE result_z IS NOT NULL AND result_json = ''") == [(1,)]

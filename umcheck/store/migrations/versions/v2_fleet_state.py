@@ -40,13 +40,13 @@ def upgrade() -> None:
     runs = sa.table("runs", sa.column("run_id"), sa.column("scope_kind"), sa.column("scope_json"))
     for run_id in run_ids(conn):
         try:
-            fleet = load_run(conn, run_id)
+            fleet = load_run(conn, run_id, compressed=False)
         except InputError:
             continue  # a damaged run stays as it was (kept, without scope or cells)
         scope = scope_of(fleet)
         conn.execute(sa.update(runs).where(runs.c.run_id == run_id)
                      .values(scope_kind=scope.kind, scope_json=json.dumps(dump(scope))))  # fmt: skip
-        upsert_cells(conn, fleet)
+        upsert_cells(conn, fleet, pointers=False)  # v2's cells: no seq column yet
 
 
 def downgrade() -> None:
