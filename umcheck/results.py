@@ -132,7 +132,7 @@ class HostResult:
         return [o for o in self.outcomes if o.failed]
 
     @property
-    def _packed(self) -> tuple[bytes, array]:
+    def _packed(self) -> tuple[bytes, array | None]:
         """The JSON form, encoded once and kept compressed: the journal, report.json and the
         history store all write it, and 10,000 hosts' dicts would take ≈ 36 KB each (≈ 8 KB so).
         With it, where each outcome's text starts and ends, so the store takes them as they are."""
@@ -169,12 +169,20 @@ class HostResult:
             return self._pack()
         return zlib.decompress(self._packed[0]).decode("ascii")
 
+    def adopt_json(self, packed: bytes) -> None:
+        """Take ``packed`` (zlib of this host's JSON as an earlier ``json_text`` wrote it: read back
+        from the history by the same umcheck version) as the encoded form, so a host read back is
+        not encoded again. The outcome offsets are worked out only if asked for."""
+        self.__dict__["_packed"] = (packed, None)
+
     def json_z(self) -> bytes:
         """``json_text()`` zlib-compressed, as kept (the history store writes it as it is)."""
         return self._packed[0]
 
     def outcome_texts(self) -> list[str]:
         """Each outcome's compact JSON text, in the order of ``outcomes``."""
+        if self._packed[1] is None:  # adopted text: encode once more for the offsets
+            self._pack()
         text, spans = self.json_text(), self._packed[1]
         return [text[spans[i] : spans[i + 1]] for i in range(0, len(spans), 2)]
 

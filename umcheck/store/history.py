@@ -23,12 +23,14 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, delete, func, insert, null, select, update
 from sqlalchemy.exc import DBAPIError
 
+from umcheck import __version__
 from umcheck.errors import InputError, UsageError
 from umcheck.reports.atomic import PRIVATE, Modes
 from umcheck.reports.diff import FleetDiff, FleetLines, HostLine, RuleCell, diff_fleets
 from umcheck.reports.runref import resolve_ref
 from umcheck.reports.summary import READINESS_ORDER, duration_seconds, parse_time
-from umcheck.results import FleetResult, HostStatus, Readiness, RuleOutcome, RunScope
+from umcheck.results import FleetResult, HostResult, HostStatus, Readiness, RuleOutcome, RunScope
+from umcheck.shared_strings import share_strings
 from umcheck.state.cells import Cell
 from umcheck.state.scope import scope_for
 from umcheck.store import engine as engines
@@ -172,14 +174,27 @@ def load_run(conn: Connection, run_id: str, *, hosts_json: list[dict] | None = N
     header_json = conn.scalar(select(runs.c.header_json).where(runs.c.run_id == run_id))
     try:
         header = json.loads(header_json)
-        if hosts_json is None:
-            z = hosts.c.result_z if compressed else null()
-            rows = conn.execute(select(hosts.c.result_json, z).where(hosts.c.run_id == run_id).order_by(hosts.c.seq))
-            hosts_json = [json.loads(host_text(text, packed)) for text, packed in rows]
-        header["hosts"] = hosts_json
-        return FleetResult.from_dict(header)
+        if hosts_json is not None:
+            header["hosts"] = hosts_json
+            return FleetResult.from_dict(header)
+        header["hosts"] = []
+        fleet = FleetResult.from_dict(header)
+        z = hosts.c.result_z if compressed else null()
+        rows = conn.execute(select(hosts.c.result_json, z).where(hosts.c.run_id == run_id).order_by(hosts.c.seq))
+        same_encoder = fleet.umcheck_version == __version__
+        memo: dict[str, str] = {}
+        return replace(fleet, hosts=[_stored_host(text, packed, memo, same_encoder) for text, packed in rows])
     except (ValueError, TypeError, ShapeError) as exc:
         raise InputError(f"run {run_id} is damaged: {exc}", path=where) from None
+
+
+def _stored_host(text: str | None, packed: bytes | None, memo: dict[str, str], same_encoder: bool) -> HostResult:
+    """One stored host, converted as it is read (a whole run's parsed JSON is never held at once),
+    its repeated texts shared; a document this umcheck version wrote is kept as the encoded form."""
+    host = HostResult.from_dict(share_strings(json.loads(host_text(text, packed)), memo))
+    if packed is not None and same_encoder:
+        host.adopt_json(packed)
+    return host
 
 
 CELL_COLUMNS = ("host", "rule_id", "run_id", "evaluated_at", "evaluated_ts", "check_result", "outcome_json", "seq")

@@ -176,7 +176,7 @@ def test_the_dispatch_deadline_covers_every_wave_and_one_redelivery() -> None:
 def test_equal_strings_of_parsed_results_become_one_object() -> None:
     import json
 
-    from umcheck.dispatch.celery.controller import share_strings
+    from umcheck.shared_strings import share_strings
 
     memo: dict[str, str] = {}
     a = share_strings(json.loads('{"msg": ["a long remediation text"], "n": 1}'), memo)

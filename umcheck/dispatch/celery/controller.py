@@ -40,6 +40,7 @@ from umcheck.events import EventSink
 from umcheck.plan import HostTarget, RunOptions, target_for
 from umcheck.results import FleetResult, HostResult, HostStatus
 from umcheck.runner import DEADLINE_GRACE, Runner, TransportFactory, new_run_id
+from umcheck.shared_strings import share_strings
 from umcheck.state.cells import Cell
 from umcheck.typed_load import dump
 
@@ -52,8 +53,6 @@ BROKER_OUTAGE = 120.0  # seconds the controller waits for a lost broker (UMCHECK
 BROKER_PING = 5.0  # seconds one ping of a lost broker may take (a stopped server accepts and never answers)
 SLACK = 60.0
 READ_BATCH = 500
-STRING_SHARE_MAX = 4096  # characters: longer texts are rarely repeated across hosts
-STRING_MEMO_SIZE = 200_000  # distinct strings remembered per run (host names and addresses included)
 
 
 @dataclass
@@ -449,26 +448,6 @@ class CeleryRunner(Runner):
         return self._failure(self._base(target), HostStatus.TIMEOUT,
                              f"no result from any worker on queue {keys.queue(seg)} within the dispatch deadline",
                              "timeout", target)  # fmt: skip
-
-
-def share_strings(value: Any, memo: dict[str, str]) -> Any:
-    """``value`` with equal strings made one object. Parsed JSON has a fresh copy of every rule
-    message and remediation text per host, where results made in this process share the catalog's:
-    without this, 10,000 dispatched results held ~50 KB per host more than local ones."""
-    if isinstance(value, str):
-        if len(value) > STRING_SHARE_MAX:
-            return value
-        found = memo.get(value)
-        if found is None:
-            if len(memo) >= STRING_MEMO_SIZE:
-                return value
-            memo[value] = found = value
-        return found
-    if isinstance(value, dict):
-        return {share_strings(k, memo): share_strings(v, memo) for k, v in value.items()}
-    if isinstance(value, list):
-        return [share_strings(v, memo) for v in value]
-    return value
 
 
 def _broker_errors() -> tuple[type[BaseException], ...]:
