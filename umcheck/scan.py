@@ -26,6 +26,7 @@ from umcheck.journal import JOURNAL_NAME, Journal, read_journal
 from umcheck.plan import DEFAULT_FORKS, DEFAULT_MAX_OUTPUT, RunOptions, Timeouts, target_for
 from umcheck.progress import make_progress
 from umcheck.reports.atomic import Modes, check_writable, remove_leftovers
+from umcheck.reports.baseline import Baseline
 from umcheck.results import FleetResult, HostStatus
 from umcheck.rules.catalog import GROUPS, select_rules
 from umcheck.runner import new_run_id
@@ -312,6 +313,10 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
         if store is not None and not isinstance(store, UsageError):  # open: close it, recorded at the end
             checked = True
             store.close()
+    baseline = None
+    if checked:  # the comparison's baseline is read while the hosts are scanned (reports/baseline.py)
+        baseline = Baseline(req.db_path, header["run_id"], PREFLIGHT_LOCK_TIMEOUT)
+        baseline.start()
     configure_pool(forks)
     # Everything loaded so far (modules, inventory, plan) lives for the whole run: keep the
     # cyclic GC from re-scanning it while thousands of connection objects come and go.
@@ -332,6 +337,11 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
             pass
     try:
         fleet = await runner.run(targets, header, done=done, skipped=skipped)
+    except UsageError:  # refused before the run began (--dispatch preflight): leave no empty run behind
+        journal.close()
+        if not req.resume:
+            _discard_unstarted(run_dir)
+        raise
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
@@ -339,12 +349,23 @@ async def run_scan(req: ScanRequest, extra_sinks: list[EventSink] | None = None)
             except (NotImplementedError, RuntimeError):
                 pass
         journal.close()
-    reports = finish_run(req, fleet, run_dir, history=recording, checked=checked)
+    reports = finish_run(req, fleet, run_dir, history=recording, checked=checked, baseline=baseline)
     if journal.error is not None:  # disk full mid-run: the reports made it, the journal did not
         raise EnvironmentProblem(
             f"{journal.error}; the reports are in {run_dir}, but this run cannot be resumed"
         )
     return ScanOutcome(fleet, run_dir, reports)
+
+
+def _discard_unstarted(run_dir: Path) -> None:
+    """Remove a run folder whose journal is still empty (nothing was sent, scanned or decided)."""
+    journal = run_dir / JOURNAL_NAME
+    try:
+        if journal.stat().st_size == 0:
+            journal.unlink()
+            run_dir.rmdir()  # only if nothing else is in it
+    except OSError:
+        pass
 
 
 def _print_plan(targets: list, options: RunOptions) -> None:
@@ -376,25 +397,28 @@ def _trace_transports() -> None:
 
 
 def finish_run(
-    req: ScanRequest, fleet: FleetResult, run_dir: Path, *, history: bool | None = None, checked: bool = False
+    req: ScanRequest, fleet: FleetResult, run_dir: Path, *, history: bool | None = None, checked: bool = False,
+    baseline: Baseline | None = None,
 ) -> dict[str, Path]:
     """Reports, retry file (failed.txt), history and retention — also for an interrupted run.
 
     ``history`` (default ``req.history``) records the run; whatever happens to the database then,
     every report is still written (without the comparison and trend if the history failed).
-    ``checked``: the database passed its page check before this scan, so it is not read whole again.
+    ``checked``: the database passed its page check before this scan, so it is not read whole again;
+    ``baseline``: the comparison's baseline, being read since the scan started.
     """
     from umcheck.reports import write_reports
     from umcheck.retention import prune_runs
 
-    inputs = _record(req, fleet, checked=checked) if (req.history if history is None else history) else None
+    recording = req.history if history is None else history
+    inputs = _record(req, fleet, checked=checked, baseline=baseline) if recording else None
     paths = write_reports(fleet, run_dir, list(req.formats), inputs=inputs, modes=req.modes)
     if req.keep_runs:
         prune_runs(req.reports_dir, req.keep_runs)
     return paths
 
 
-def _record(req: ScanRequest, fleet: FleetResult, *, checked: bool = False):
+def _record(req: ScanRequest, fleet: FleetResult, *, checked: bool = False, baseline: Baseline | None = None):
     """Save the run and read what the reports need from the history; empty inputs if it fails.
 
     Damage found only now (a page the check did not reach, another writer's crash) is handled as
@@ -414,7 +438,8 @@ def _record(req: ScanRequest, fleet: FleetResult, *, checked: bool = False):
             return HistoryInputs()
         try:
             store.save_run(fleet)
-            return from_history(store, fleet, req.formats)
+            ahead = baseline.result() if baseline is not None and attempt == 0 else None
+            return from_history(store, fleet, req.formats, baseline=ahead)
         except (sqlite3.Error, UsageError) as exc:
             problem = history_problem(req.db_path, exc) if isinstance(exc, sqlite3.Error) else exc
             if not isinstance(problem, DamagedHistory):

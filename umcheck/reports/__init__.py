@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from umcheck.errors import UsageError
 from umcheck.reports.atomic import PRIVATE, Modes, file_mode, make_folder, write_atomic
-from umcheck.reports.diff import FleetDiff, diff_fleets
+from umcheck.reports.diff import FleetDiff, FleetLines, diff_fleets
 from umcheck.reports.trend import TrendPoint, trend_points
 from umcheck.results import FleetResult
 
@@ -127,17 +127,22 @@ class HistoryInputs:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def from_history(store: Store, fleet: FleetResult, formats: Iterable[str] | None = None) -> HistoryInputs:
+def from_history(store: Store, fleet: FleetResult, formats: Iterable[str] | None = None, *,
+                 baseline: tuple[str | None, FleetLines | None] | None = None) -> HistoryInputs:  # fmt: skip
     """The comparison, trend and fleet state for a run already recorded in ``store``.
 
     The comparison is read per host and rule from the store's columns (``Store.state_lines``), not
     by loading the whole earlier state. Only the Prometheus gauges need more: the merged state
     (the run itself, in memory, when it covered every host) and when the previous and the last
     full run finished (their headers only, never their hosts). With ``formats`` given and no
-    ``prometheus`` among them, none of that is read.
+    ``prometheus`` among them, none of that is read. ``baseline`` is (previous run id, its merged
+    state) read during the scan (``reports/baseline.py``): used if that is still the previous run.
     """
     prev_id = store.previous_of(fleet.run_id)
-    before = store.state_lines(prev_id) if prev_id else None
+    if baseline is not None and baseline[0] == prev_id:
+        before = baseline[1]
+    else:
+        before = store.state_lines(prev_id) if prev_id else None
     gauges = formats is None or "prometheus" in parse_formats(list(formats))
     full_id = store.last_full_run(fleet.run_id) if gauges else None
     return HistoryInputs(

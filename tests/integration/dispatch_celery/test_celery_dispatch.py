@@ -70,7 +70,7 @@ def _once_each(run_dir: Path, names: set[str]) -> dict[str, dict]:
 
 
 def _run_dir(tmp: Path) -> Path:
-    """The one run that got as far as a report (a refused run leaves an empty journal at most)."""
+    """The one run that got as far as a report (a refused run leaves no folder)."""
     (report,) = list((tmp / "reports").glob("*/report.json"))
     return report.parent
 
@@ -183,6 +183,7 @@ def test_no_worker_on_a_segment_and_no_broker_are_one_line_errors(tmp_path, proc
     closed = _scan(procs, tmp_path, sim, f"redis://127.0.0.1:{_closed_port()}/0", env, log="closed")
     out, err = _finish(closed, 120)
     assert closed.returncode == 2 and "cannot reach the broker" in err and len(err.strip().splitlines()) == 1, err
+    assert [p.name for p in (tmp_path / "reports").iterdir() if p.is_dir()] == []  # refused runs leave no run folder
 
 
 def test_a_literal_password_is_refused_before_anything_is_sent(tmp_path, procs, redis_server, controller_env):

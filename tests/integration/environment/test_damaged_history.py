@@ -12,6 +12,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -144,18 +145,28 @@ def test_a_locked_database_is_left_alone_and_the_reports_are_written(
 
 def test_the_whole_file_is_checked_once_per_scan_not_again_when_recording(tmp_path, capsys, small_fleet, monkeypatch):
     """``PRAGMA quick_check`` reads every page (≈ 1 s per GB of history): before the scan, and only
-    then; the recording at the end relies on SQLite's own errors (the test above)."""
+    then; the recording at the end relies on SQLite's own errors (the test above). The comparison's
+    baseline is read once too, by its own thread while the hosts are scanned."""
     out = tmp_path / "reports"
     out.mkdir()
     good_db(out / "umcheck.db")
     real, checks = umcheck.store.Store.check, []
+    real_lines, baseline_reads = umcheck.store.Store.state_lines, []
 
     def check(self):
         checks.append(self.path)
         return real(self)
 
+    def state_lines(self, ref="last"):
+        baseline_reads.append((threading.current_thread().name, ref))
+        return real_lines(self, ref)
+
     monkeypatch.setattr(umcheck.store.Store, "check", check)
+    monkeypatch.setattr(umcheck.store.Store, "state_lines", state_lines)
     rc, err = _scan(small_fleet, out, capsys)
     assert rc == 0 and err == [] and checks == [out / "umcheck.db"]
+    assert baseline_reads == [("umcheck-baseline", "20261201-020000-ab12")]
+    report = json.loads((_run_folder(out) / "report.json").read_text())
+    assert report["diff"]["old_run"] == "20261201-020000-ab12"  # what was read ahead is what the reports compare with
     with umcheck.store.Store(out / "umcheck.db", create=False) as store:
         assert _run_folder(out).name in store.run_ids()

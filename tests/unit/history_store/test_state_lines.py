@@ -101,3 +101,31 @@ def test_prometheus_inputs_read_no_host_back_for_a_run_that_covered_every_host(h
                                   last_full=store.load_run(store.last_full_run("r3")))  # fmt: skip
         assert render_prometheus(fleet, previous=inputs.previous, state=inputs.state, last_full=inputs.last_full) == whole
         assert "umcheck_last_full_success_timestamp_seconds" in whole and 'umcheck_hosts{readiness="Ready"}' in whole
+
+
+def test_a_baseline_read_during_the_scan_is_used_only_while_it_is_still_the_previous_run(history_db):
+    """``reports/baseline.py`` reads the previous state in its own thread and connection before the
+    run is recorded; ``from_history`` takes it when the run recorded just before is still that one,
+    and reads it afresh when another run was recorded in between (another jump host)."""
+    from umcheck.reports.baseline import Baseline
+
+    with _store(history_db) as store:
+        nxt = run("r4", "2026-12-03T02:00:00+00:00", [evaluated("A", facts("windows-tls-disabled"))])
+        ahead = Baseline(history_db, "r4", timeout=5)
+        ahead.start()
+        found = ahead.result()
+        assert found is not None and found[0] == "r3" and found[1] == store.state_lines("r3")
+        store.save_run(nxt)
+        expected = from_history(store, nxt)
+        assert from_history(store, nxt, baseline=found) == expected
+        assert from_history(store, nxt, baseline=("r3", None)).diff is None  # taken as given: r3 is still previous
+        stale = ("r2", store.state_lines("r2"))  # read before r3 was recorded: not the previous run any more
+        assert from_history(store, nxt, baseline=stale) == expected
+
+
+def test_a_baseline_that_cannot_be_read_is_none_and_the_reports_read_it_later(tmp_path):
+    from umcheck.reports.baseline import Baseline
+
+    ahead = Baseline(tmp_path / "missing.db", "r1", timeout=1)
+    ahead.start()
+    assert ahead.result() is None and not (tmp_path / "missing.db").exists()
