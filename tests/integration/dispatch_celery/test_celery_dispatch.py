@@ -378,3 +378,36 @@ def test_broker_gone_for_good_ends_the_run_in_one_line_and_resume_finishes(tmp_p
         assert all(h["status"] == "ok" for h in hosts.values())
     finally:
         stop_redis(server)
+
+
+def test_broker_back_without_its_data_ends_the_run_at_once_and_resume_finishes(tmp_path, procs, worker_env,
+                                                                              controller_env):  # fmt: skip
+    """A Redis without persistence restarted mid-run has lost the queued chunks and results: the
+    controller does not wait hours for them (its dispatch deadline) but stops in one line."""
+    server = start_redis(tmp_path / "redis")
+    try:
+        sim, names = _fleet(procs, tmp_path, worker_env, windows=12, linux=0, run_ms=1500)
+        start_worker(procs, tmp_path, server.url, "seg-a", "wa", worker_env, "--forks", "2")
+        env = {**controller_env, "UMCHECK_DISPATCH_CHUNK": "4"}
+        scan = _scan(procs, tmp_path, sim, server.url, env)
+        run_dir = wait_for_hosts_in_journal(tmp_path / "reports", scan, at_least=2, timeout=120)
+        _kill_broker(server)
+        deadline = time.monotonic() + 60
+        while "lost the broker" not in output(scan)[1]:
+            assert scan.poll() is None and time.monotonic() < deadline, output(scan)[1][-3000:]
+            time.sleep(0.1)
+        server = start_redis(tmp_path / "redis", port=server.port)  # empty: no append-only file
+        out, err = _finish(scan, 120)
+        assert scan.returncode == 130 and "Traceback" not in err, err[-3000:]
+        (line,) = [x for x in err.splitlines() if x.startswith("umcheck: error:")]
+        assert "came back without this run's queued hosts and results" in line and f"--resume {run_dir.name}" in line
+        report = json.loads((run_dir / "report.json").read_text())
+        assert report["interrupted"] is True and sorted(h["name"] for h in report["hosts"]) == sorted(names)
+
+        resumed = _scan(procs, tmp_path, sim, server.url, env, "--resume", run_dir.name, log="resume")
+        out, err = _finish(resumed)
+        assert resumed.returncode == 0, err[-3000:]
+        hosts = _once_each(run_dir, names)
+        assert all(h["status"] == "ok" for h in hosts.values())
+    finally:
+        stop_redis(server)

@@ -323,6 +323,7 @@ class CeleryRunner(Runner):
         seen = Dedup(t.name for t in todo)
         try:
             await client.delete(keys.cancelled(self.run_id))
+            await client.set(keys.live(self.run_id), "1", ex=keys.RUN_TTL)
             if not self._cancelled:
                 payloads = self._payloads()
                 await asyncio.to_thread(self._send, payloads)
@@ -336,6 +337,7 @@ class CeleryRunner(Runner):
             if self.lost is None:
                 try:
                     await client.set(keys.cancelled(self.run_id), "1", ex=keys.CANCEL_TTL)  # leftovers: no-ops
+                    await client.delete(keys.live(self.run_id))
                     if not self._cancelled:
                         await client.delete(stream, keys.done(self.run_id))
                 except BROKER_ERRORS as exc:  # the results are in; what is left expires on the broker
@@ -346,8 +348,8 @@ class CeleryRunner(Runner):
                 await client.aclose()
         if self.lost is not None:
             left = sum(1 for t in todo if seen.results[t.name].status == HostStatus.CANCELLED)
-            log.error("%s; %d host(s) not scanned: once it is back, finish the run with --resume %s "
-                      "(workers keep what they finish meanwhile)", self.lost, left, self.run_id)  # fmt: skip
+            log.error("%s; %d host(s) not scanned: finish the run with --resume %s once the broker serves "
+                      "again (workers keep what they finish meanwhile)", self.lost, left, self.run_id)  # fmt: skip
         return [seen.results[t.name] for t in todo]
 
     async def _collect(self, client: Any, stream: str, seen: Dedup, deadline: float) -> None:
@@ -387,8 +389,8 @@ class CeleryRunner(Runner):
     async def _reconnect(self, client: Any, exc: BaseException, deadline: float) -> bool:
         """The broker went away mid-run: wait up to ``self.outage`` seconds for it (results the
         workers push meanwhile wait in the stream). False, with ``self.lost`` and the run cancelled,
-        if it stays away (or Ctrl-C comes first): the pending hosts end ``cancelled``, so the report
-        is written now and ``--resume`` scans them later."""
+        if it stays away or comes back without the run's data (or Ctrl-C comes first): the pending
+        hosts end ``cancelled``, so the report is written now and ``--resume`` scans them later."""
         reason = scrub(_reason(exc), self.broker)
         log.warning("lost the broker %s (%s); waiting up to %gs for it", self.broker.masked, reason, self.outage)
         give_up = min(deadline, time.monotonic() + self.outage)
@@ -399,6 +401,11 @@ class CeleryRunner(Runner):
                 reason = scrub(_reason(again), self.broker)
                 await asyncio.sleep(1)
                 continue
+            if not await client.exists(keys.live(self.run_id)):  # restarted empty: nothing will come
+                self.lost = (f"the broker {self.broker.masked} came back without this run's queued hosts and "
+                             "results (it keeps no data across restarts: run Redis with appendonly yes)")  # fmt: skip
+                self._cancelled = True
+                return False
             log.warning("the broker %s is back; the run goes on", self.broker.masked)
             return True
         if not self._cancelled:

@@ -23,6 +23,12 @@ def done(run_id: str) -> str:
     return f"umcheck:run:{run_id}:done"
 
 
+def live(run_id: str) -> str:
+    """Set by the controller while the run's chunks are out: missing after a broker restart means
+    the broker came back without the run's queued chunks and results (it keeps no data)."""
+    return f"umcheck:run:{run_id}:live"
+
+
 def cancelled(run_id: str) -> str:
     """Set while the run is over or interrupted: workers stop its hosts and skip its chunks."""
     return f"umcheck:run:{run_id}:cancel"
