@@ -322,8 +322,13 @@ class CeleryRunner(Runner):
         stream = keys.results(self.run_id)
         seen = Dedup(t.name for t in todo)
         try:
-            await client.delete(keys.cancelled(self.run_id))
-            await client.set(keys.live(self.run_id), "1", ex=keys.RUN_TTL)
+            try:
+                await client.delete(keys.cancelled(self.run_id))
+                await client.set(keys.live(self.run_id), "1", ex=keys.RUN_TTL)
+            except BROKER_ERRORS as exc:  # lost between the preflight and now: nothing was sent
+                raise UsageError(f"lost the broker {self.broker.masked} before any host was sent "
+                                 f"({scrub(_reason(exc), self.broker)}); run the scan again with "
+                                 f"--resume {self.run_id}") from None  # fmt: skip
             if not self._cancelled:
                 payloads = self._payloads()
                 await asyncio.to_thread(self._send, payloads)
@@ -397,11 +402,12 @@ class CeleryRunner(Runner):
         while not self._cancelled and time.monotonic() < give_up:
             try:
                 await asyncio.wait_for(client.ping(), BROKER_PING)
+                live = await asyncio.wait_for(client.exists(keys.live(self.run_id)), BROKER_PING)
             except (*BROKER_ERRORS, TimeoutError) as again:
                 reason = scrub(_reason(again), self.broker)
                 await asyncio.sleep(1)
                 continue
-            if not await client.exists(keys.live(self.run_id)):  # restarted empty: nothing will come
+            if not live:  # restarted empty: nothing will come
                 self.lost = (f"the broker {self.broker.masked} came back without this run's queued hosts and "
                              "results (it keeps no data across restarts: run Redis with appendonly yes)")  # fmt: skip
                 self._cancelled = True
