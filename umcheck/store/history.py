@@ -683,12 +683,6 @@ class Store:
         return ids[i - 1] if i > 0 else None
 
     @_db_call
-    def state_before(self, run_id: str) -> FleetResult | None:
-        """The merged fleet state just before ``run_id`` (what "changes since" compares with)."""
-        prev = self.previous_of(run_id)
-        return self.fleet_state(prev) if prev else None
-
-    @_db_call
     def last_full_run(self, until: str) -> str | None:
         """The newest complete (not interrupted) full-scope run up to and including ``until``."""
         ids = run_ids(self._conn)
@@ -715,7 +709,7 @@ class Store:
         ``failed_rule``, a RuleId) where that rule is failing — evaluated then or carried."""
         if failed_rule is not None:
             self._check_rule(failed_rule)
-        state = self.fleet_state(run)
+        state = self.state_lines(run)  # the columns: no host's result document is read
         if failed_rule is None:
             return [h.name for h in state.hosts if h.readiness != Readiness.READY]
         return [h.name for h in state.hosts if any(o.RuleId == failed_rule and o.failed for o in h.outcomes)]

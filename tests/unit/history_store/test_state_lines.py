@@ -129,3 +129,20 @@ def test_a_baseline_that_cannot_be_read_is_none_and_the_reports_read_it_later(tm
     ahead = Baseline(tmp_path / "missing.db", "r1", timeout=1)
     ahead.start()
     assert ahead.result() is None and not (tmp_path / "missing.db").exists()
+
+
+def test_rerun_selection_reads_the_columns_and_agrees_with_the_whole_state(history_db, monkeypatch):
+    """``--rerun-failed`` / ``--failed-rule`` pick hosts from the merged state's columns (10,000
+    result documents are not parsed for a list of names), and pick what the whole state would."""
+    with _store(history_db) as store:
+        expected = {}
+        for ref in store.run_ids():
+            whole = store.fleet_state(ref)
+            expected[ref] = ([h.name for h in whole.hosts if h.readiness != "Ready"],
+                             [h.name for h in whole.hosts if any(o.RuleId == "TlsVersionCheck" and o.failed
+                                                                 for o in h.outcomes)])  # fmt: skip
+        assert any(tls for _, tls in expected.values())  # the case the rule filter is about
+        monkeypatch.setattr(Store, "fleet_state", lambda *a, **k: (_ for _ in ()).throw(AssertionError("parsed")))
+        for ref, (not_ready, tls) in expected.items():
+            assert store.select_rerun(ref) == not_ready, ref
+            assert store.select_rerun(ref, failed_rule="TlsVersionCheck") == tls, ref
