@@ -556,12 +556,13 @@ class Store:
             latest = {h.name: h for h in run.hosts}  # the last result per host, as save_run keeps it
             return replace(run, hosts=list(latest.values()), scope=None)
         rows = self._latest_rows(run_id, "result_json", "result_z")
-        try:
-            hosts_json = [json.loads(host_text(text, packed)) for _name, text, packed in rows]
-        except ValueError as exc:
+        memo: dict[str, str] = {}
+        try:  # host by host, as load_run: never every parsed document at once (rows of several runs: none adopted)
+            state = [_stored_host(text, packed, memo, same_encoder=False) for _name, text, packed in rows]
+        except (ValueError, TypeError, ShapeError) as exc:
             raise InputError(f"fleet state at run {run_id} is damaged: {exc}", path=str(self.path)) from None
         # The run's header with the state's hosts (not the run's own: they would be read for nothing).
-        return replace(self.load_run(run_id, hosts=hosts_json), scope=None)  # a state covers every host it knows
+        return replace(self.load_run(run_id, hosts=[]), hosts=state, scope=None)  # a state covers every host it knows
 
     @_db_call
     def state_lines(self, ref: str = "last") -> FleetLines:
