@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, delete, func, insert, null, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, null, select, update
 from sqlalchemy.exc import DBAPIError
 
 from umcheck import __version__
@@ -456,8 +456,6 @@ class Store:
                 keep.append({"h": host, "r": rule_id, "o": json.dumps(doc[seq], separators=(",", ":"))})
             else:
                 lose.append({"h": host, "r": rule_id})  # unreadable: as good as never checked
-        from sqlalchemy import bindparam
-
         where = (c.host == bindparam("h"), c.rule_id == bindparam("r"))
         if keep:
             self._conn.execute(update(cells).where(*where).values(outcome_json=bindparam("o"), seq=None), keep)
@@ -734,8 +732,6 @@ def backfill_migration(conn: Connection) -> None:
         if isinstance(grade, str):
             updates.append({"r": run_id, "n": name, "m": grade})
     if updates:
-        from sqlalchemy import bindparam
-
         stmt = (update(hosts).where(hosts.c.run_id == bindparam("r"), hosts.c.name == bindparam("n"))
                 .values(migration=bindparam("m")))  # fmt: skip
         conn.execute(stmt, updates)
