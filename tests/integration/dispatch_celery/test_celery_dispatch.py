@@ -11,11 +11,13 @@ from __future__ import annotations
 import collections
 import json
 import signal
+import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from celery_helpers import free_port, start_redis, start_worker, stop_redis, umcheck
+from celery_helpers import RedisServer, free_port, start_redis, start_worker, stop_redis, umcheck
 from scan.e2e import (
     PASSWORD,
     SimProcess,
@@ -313,31 +315,60 @@ def test_vaulted_passwords_cross_the_broker_encrypted_and_workers_decrypt_them(t
     assert all(h["status"] == "ok" and h["worker"].startswith("wa@") for h in hosts.values()), hosts
 
 
-def _kill_broker(server) -> None:
+@dataclass
+class _Outage:
+    """A dispatched run of 12 slow hosts whose broker was killed (kill -9) after 2 were journaled."""
+
+    server: RedisServer
+    sim: SimProcess
+    names: set[str]
+    worker: subprocess.Popen
+    scan: subprocess.Popen
+    run_dir: Path
+    env: dict[str, str]
+
+
+def _kill_the_broker_mid_run(tmp: Path, procs, worker_env, controller_env, *, persist: bool = False,
+                             noticed: bool = True, **extra_env: str) -> _Outage:  # fmt: skip
+    """``noticed``: return once the controller says it lost the broker (its next read failed)."""
+    server = start_redis(tmp / "redis", persist=persist)
+    try:
+        sim, names = _fleet(procs, tmp, worker_env, windows=12, linux=0, run_ms=1500)
+        worker = start_worker(procs, tmp, server.url, "seg-a", "wa", worker_env, "--forks", "2")
+        env = {**controller_env, "UMCHECK_DISPATCH_CHUNK": "4", **extra_env}
+        scan = _scan(procs, tmp, sim, server.url, env)
+        run_dir = wait_for_hosts_in_journal(tmp / "reports", scan, at_least=2, timeout=120)
+    except BaseException:
+        stop_redis(server)
+        raise
     server.proc.send_signal(signal.SIGKILL)
     server.proc.wait(10)
     server.proc._log.close()
+    deadline = time.monotonic() + 60
+    while noticed and "lost the broker" not in output(scan)[1]:
+        assert scan.poll() is None and time.monotonic() < deadline, output(scan)[1][-3000:]
+        time.sleep(0.1)
+    return _Outage(server, sim, names, worker, scan, run_dir, env)
+
+
+def _resume_completes(procs, tmp: Path, o: _Outage, url: str) -> None:
+    resumed = _scan(procs, tmp, o.sim, url, o.env, "--resume", o.run_dir.name, log="resume")
+    out, err = _finish(resumed)
+    assert resumed.returncode == 0, err[-3000:]
+    hosts = _once_each(o.run_dir, o.names)
+    assert all(h["status"] == "ok" for h in hosts.values())
 
 
 def test_broker_killed_and_started_again_mid_run_loses_nothing(tmp_path, procs, worker_env, controller_env):
     """A broker restart (kill -9, then the same server on the same port and append-only file):
     the controller waits for it, the worker's pushes ride it out, and the run completes."""
-    server = start_redis(tmp_path / "redis", persist=True)
+    o = _kill_the_broker_mid_run(tmp_path, procs, worker_env, controller_env, persist=True)
+    server = start_redis(tmp_path / "redis", port=o.server.port, persist=True)
     try:
-        sim, names = _fleet(procs, tmp_path, worker_env, windows=12, linux=0, run_ms=1500)
-        start_worker(procs, tmp_path, server.url, "seg-a", "wa", worker_env, "--forks", "2")
-        scan = _scan(procs, tmp_path, sim, server.url, {**controller_env, "UMCHECK_DISPATCH_CHUNK": "4"})
-        run_dir = wait_for_hosts_in_journal(tmp_path / "reports", scan, at_least=2, timeout=120)
-        _kill_broker(server)
-        deadline = time.monotonic() + 60  # the controller notices (its next read fails) and says so
-        while "lost the broker" not in output(scan)[1]:
-            assert scan.poll() is None and time.monotonic() < deadline, output(scan)[1][-3000:]
-            time.sleep(0.1)
-        server = start_redis(tmp_path / "redis", port=server.port, persist=True)
-        out, err = _finish(scan)
-        assert scan.returncode == 0, err[-3000:]
+        out, err = _finish(o.scan)
+        assert o.scan.returncode == 0, err[-3000:]
         assert "Traceback" not in err and "is back; the run goes on" in err, err[-3000:]
-        hosts = _once_each(run_dir, names)
+        hosts = _once_each(o.run_dir, o.names)
         assert all(h["status"] == "ok" for h in hosts.values())
     finally:
         stop_redis(server)
@@ -345,37 +376,28 @@ def test_broker_killed_and_started_again_mid_run_loses_nothing(tmp_path, procs, 
 
 def test_broker_gone_for_good_ends_the_run_in_one_line_and_resume_finishes(tmp_path, procs, worker_env,
                                                                            controller_env):  # fmt: skip
-    server = start_redis(tmp_path / "redis")
-    try:
-        sim, names = _fleet(procs, tmp_path, worker_env, windows=12, linux=0, run_ms=1500)
-        worker = start_worker(procs, tmp_path, server.url, "seg-a", "wa", worker_env, "--forks", "2")
-        env = {**controller_env, "UMCHECK_DISPATCH_CHUNK": "4", "UMCHECK_BROKER_OUTAGE": "3"}
-        scan = _scan(procs, tmp_path, sim, server.url, env)
-        run_dir = wait_for_hosts_in_journal(tmp_path / "reports", scan, at_least=2, timeout=120)
-        _kill_broker(server)
-        out, err = _finish(scan, 120)
-        assert scan.returncode == 130, err[-3000:]
-        assert "Traceback" not in err, err[-3000:]
-        masked = f"redis://127.0.0.1:{server.port}/0"
-        (line,) = [x for x in err.splitlines() if x.startswith("umcheck: error:")]
-        assert f"lost the broker {masked} for 3s" in line and f"--resume {run_dir.name}" in line, line
-        report = json.loads((run_dir / "report.json").read_text())
-        assert report["interrupted"] is True
-        statuses = collections.Counter(h["status"] for h in report["hosts"])
-        assert set(statuses) <= {"ok", "cancelled"} and statuses["ok"] >= 2 and statuses["cancelled"] > 0, statuses
-        assert sorted(h["name"] for h in report["hosts"]) == sorted(names)
-        assert all("lost the broker" in h["error"] for h in report["hosts"] if h["status"] == "cancelled")
+    o = _kill_the_broker_mid_run(tmp_path, procs, worker_env, controller_env, noticed=False,
+                                 UMCHECK_BROKER_OUTAGE="3")  # fmt: skip
+    out, err = _finish(o.scan, 120)
+    assert o.scan.returncode == 130, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+    masked = f"redis://127.0.0.1:{o.server.port}/0"
+    (line,) = [x for x in err.splitlines() if x.startswith("umcheck: error:")]
+    assert f"lost the broker {masked} for 3s" in line and f"--resume {o.run_dir.name}" in line, line
+    report = json.loads((o.run_dir / "report.json").read_text())
+    assert report["interrupted"] is True
+    statuses = collections.Counter(h["status"] for h in report["hosts"])
+    assert set(statuses) <= {"ok", "cancelled"} and statuses["ok"] >= 2 and statuses["cancelled"] > 0, statuses
+    assert sorted(h["name"] for h in report["hosts"]) == sorted(o.names)
+    assert all("lost the broker" in h["error"] for h in report["hosts"] if h["status"] == "cancelled")
 
-        # The broker comes back empty (no persistence): the queued chunks are gone, so the resume sends them again.
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
-        server = start_redis(tmp_path / "redis", port=server.port)
+    # The broker comes back empty (no persistence): the queued chunks are gone, so the resume sends them again.
+    o.worker.send_signal(signal.SIGKILL)
+    o.worker.wait(10)
+    server = start_redis(tmp_path / "redis", port=o.server.port)
+    try:
         start_worker(procs, tmp_path, server.url, "seg-a", "wb", worker_env, "--forks", "2")
-        resumed = _scan(procs, tmp_path, sim, server.url, env, "--resume", run_dir.name, log="resume")
-        out, err = _finish(resumed)
-        assert resumed.returncode == 0, err[-3000:]
-        hosts = _once_each(run_dir, names)
-        assert all(h["status"] == "ok" for h in hosts.values())
+        _resume_completes(procs, tmp_path, o, server.url)
     finally:
         stop_redis(server)
 
@@ -384,30 +406,15 @@ def test_broker_back_without_its_data_ends_the_run_at_once_and_resume_finishes(t
                                                                               controller_env):  # fmt: skip
     """A Redis without persistence restarted mid-run has lost the queued chunks and results: the
     controller does not wait hours for them (its dispatch deadline) but stops in one line."""
-    server = start_redis(tmp_path / "redis")
+    o = _kill_the_broker_mid_run(tmp_path, procs, worker_env, controller_env)
+    server = start_redis(tmp_path / "redis", port=o.server.port)  # empty: no append-only file
     try:
-        sim, names = _fleet(procs, tmp_path, worker_env, windows=12, linux=0, run_ms=1500)
-        start_worker(procs, tmp_path, server.url, "seg-a", "wa", worker_env, "--forks", "2")
-        env = {**controller_env, "UMCHECK_DISPATCH_CHUNK": "4"}
-        scan = _scan(procs, tmp_path, sim, server.url, env)
-        run_dir = wait_for_hosts_in_journal(tmp_path / "reports", scan, at_least=2, timeout=120)
-        _kill_broker(server)
-        deadline = time.monotonic() + 60
-        while "lost the broker" not in output(scan)[1]:
-            assert scan.poll() is None and time.monotonic() < deadline, output(scan)[1][-3000:]
-            time.sleep(0.1)
-        server = start_redis(tmp_path / "redis", port=server.port)  # empty: no append-only file
-        out, err = _finish(scan, 120)
-        assert scan.returncode == 130 and "Traceback" not in err, err[-3000:]
+        out, err = _finish(o.scan, 120)
+        assert o.scan.returncode == 130 and "Traceback" not in err, err[-3000:]
         (line,) = [x for x in err.splitlines() if x.startswith("umcheck: error:")]
-        assert "came back without this run's queued hosts and results" in line and f"--resume {run_dir.name}" in line
-        report = json.loads((run_dir / "report.json").read_text())
-        assert report["interrupted"] is True and sorted(h["name"] for h in report["hosts"]) == sorted(names)
-
-        resumed = _scan(procs, tmp_path, sim, server.url, env, "--resume", run_dir.name, log="resume")
-        out, err = _finish(resumed)
-        assert resumed.returncode == 0, err[-3000:]
-        hosts = _once_each(run_dir, names)
-        assert all(h["status"] == "ok" for h in hosts.values())
+        assert "came back without this run's queued hosts and results" in line and f"--resume {o.run_dir.name}" in line
+        report = json.loads((o.run_dir / "report.json").read_text())
+        assert report["interrupted"] is True and sorted(h["name"] for h in report["hosts"]) == sorted(o.names)
+        _resume_completes(procs, tmp_path, o, server.url)
     finally:
         stop_redis(server)
