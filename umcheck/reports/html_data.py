@@ -142,7 +142,7 @@ class _Builder:
         found = self._evidence_memo.get(key)
         if found is not None:
             return found
-        flat = tuple(self._pair(k, v, frozen) for (k, v), (_k, frozen) in zip(evidence.items(), key, strict=True))
+        flat = tuple(self._pair(k, v, frozen) for (k, frozen), v in zip(key, evidence.values(), strict=True))
         index = self._evidence_memo[key] = self.evidence.add(sum(flat, ()), list(sum(flat, ())))
         return index
 

@@ -213,6 +213,7 @@ def upsert_cells(conn: Connection, fleet: FleetResult, *, pointers: bool = True)
     rows: dict[tuple[str, str], tuple] = {}  # one row per cell: a statement may not update a row twice
     stmt = _cells_upsert(conn, columns)
     run_id = fleet.run_id
+    empty = (None,) * (len(columns) - 5)  # a rule evaluated with no row: no result, no outcome
     for h in {h.name: h for h in fleet.hosts}.values():  # the result save_run stores: a cell points into it
         if len(rows) >= BULK_ROWS:  # a batch ends between hosts; a later statement may update its rows
             bulk(conn, stmt, columns, rows.values())
@@ -225,7 +226,6 @@ def upsert_cells(conn: Connection, fleet: FleetResult, *, pointers: bool = True)
         else:
             texts = h.outcome_texts()  # each outcome's JSON, encoded once with the host: not again
             now = {o.RuleId: (o.CheckResult, texts[i]) for i, o in enumerate(h.outcomes) if o.carried is None}
-        empty = (None, None, None) if pointers else (None, None)
         name = h.name
         for rule_id in dict.fromkeys([*rule_ids(h.os_family, tuple(fleet.rules)), *now]):
             key = (name, rule_id)
