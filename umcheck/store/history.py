@@ -1,10 +1,10 @@
 """The Store: every run with its hosts and outcomes, and the fleet state, on SQLite or PostgreSQL.
 
-Normalised tables (runs, hosts, outcomes) answer the questions cheaply ("which hosts failed
-TlsVersionCheck last night?"); each host row also keeps the full HostResult JSON, so any run can
-be rebuilt exactly and every report regenerated. ``cells`` is the fleet state: per host and
-rule, the latest outcome with the run and time it came from, which partial runs (re-checks)
-update cell by cell and carry forward (``umcheck/state/``). One schema (``schema.py``, SQLAlchemy
+Tables (runs, hosts; per host its rule results as a JSON column) answer the questions cheaply
+("which hosts failed TlsVersionCheck last night?"); each host row also keeps the full HostResult
+JSON, so any run can be rebuilt exactly and every report regenerated. ``cells`` is the fleet
+state: per host and rule, the latest outcome with the run and time it came from, which partial
+runs (re-checks) update cell by cell and carry forward (``umcheck/state/``). One schema (``schema.py``, SQLAlchemy
 Core) and one migration history (``migrate.py``, Alembic) serve both backends.
 """
 
@@ -36,7 +36,7 @@ from umcheck.state.scope import scope_for
 from umcheck.store import engine as engines
 from umcheck.store import sqlite_file
 from umcheck.store import url as db_url
-from umcheck.store.schema import cells, hosts, outcomes, runs
+from umcheck.store.schema import cells, hosts, runs
 from umcheck.typed_load import ShapeError, dump, load_dataclass
 
 LOCK_TIMEOUT = 30.0  # seconds to wait for another process's write lock before giving up
@@ -129,10 +129,23 @@ def _order(conn: Connection) -> tuple:
 
 
 BULK_ROWS = 5000  # rows per executemany: 10,000 hosts x 70 rules must not sit in memory at once
-HOST_ROWS = 1000  # hosts rows carry the whole host's document (≈ 7 KB compressed, 35 KB before v4)
+HOST_ROWS = 250  # hosts rows carry the whole host's document (≈ 7 KB compressed) and its rules (≈ 3 KB)
 HOST_COLUMNS = ("run_id", "name", "seq", "status", "readiness", "os_family", "address", "transport", "error",
-                "error_kind", "started", "elapsed_ms", "result_json", "migration", "result_z")  # fmt: skip
-OUTCOME_COLUMNS = ("run_id", "host", "seq", "rule_id", "rule_group_id", "check_result", "message_id")
+                "error_kind", "started", "elapsed_ms", "result_json", "migration", "result_z", "rules")  # fmt: skip
+_RULES = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def rules_text(host: HostResult) -> str:
+    """``hosts.rules`` (schema.RULES_JSON): per outcome its rule, group, result and message id."""
+    return _RULES([[o.RuleId, o.RuleGroupId, o.CheckResult, o.CheckResultMessageId] for o in host.outcomes])
+
+
+def _rule_cells(text: str | None, shared: _SharedCells, carried: set[str] | frozenset = frozenset()) -> tuple:
+    """The RuleCells of a ``hosts.rules`` text; a damaged one compares no rule (claims nothing)."""
+    try:
+        return tuple(shared(r[0], r[2], True if r[0] in carried else None) for r in json.loads(text or "[]"))
+    except (ValueError, TypeError, IndexError, KeyError):
+        return ()
 
 
 def bulk(conn: Connection, stmt: Any, columns: tuple[str, ...], rows: Iterable[tuple],
@@ -233,14 +246,6 @@ def upsert_cells(conn: Connection, fleet: FleetResult, *, pointers: bool = True)
                 continue  # as the upsert's own rule: a newer cell is kept
             rows[key] = (name, rule_id, run_id, at, at_ts, *now.get(rule_id, empty))
     bulk(conn, stmt, columns, rows.values())
-
-
-def _rows_in_key_order(conn: Connection, stmt: Any) -> Iterator[tuple]:
-    """``outcomes`` rows in primary-key order (run, host, seq: each host's rules in order, and no
-    sort of half a million rows), fetched in batches rather than one by one."""
-    o = outcomes.c
-    for batch in conn.execute(stmt.order_by(o.run_id, o.host, o.seq)).partitions(BULK_ROWS):
-        yield from batch
 
 
 class _SharedCells(dict):
@@ -410,11 +415,8 @@ class Store:
         run_id = fleet.run_id
         bulk(conn, insert(hosts), HOST_COLUMNS, (
             (run_id, h.name, seq, h.status, h.readiness, h.os_family, h.address, h.transport, h.error,
-             h.error_kind, h.started, h.elapsed_ms, "", h.migration, h.json_z())
+             h.error_kind, h.started, h.elapsed_ms, "", h.migration, h.json_z(), rules_text(h))
             for seq, h in enumerate(by_name.values())), min(HOST_ROWS, BULK_ROWS))  # fmt: skip
-        bulk(conn, insert(outcomes), OUTCOME_COLUMNS, (
-            (run_id, h.name, i, o.RuleId, o.RuleGroupId, o.CheckResult, o.CheckResultMessageId)
-            for h in by_name.values() for i, o in enumerate(h.outcomes)))  # fmt: skip
         upsert_cells(conn, fleet)
 
     @_db_call
@@ -435,7 +437,7 @@ class Store:
         doomed = ids[: ids.index(self._window(ids[-keep])[0])]
         self._detach_cells(doomed)
         for chunk in _chunks(doomed):
-            self._conn.execute(delete(runs).where(runs.c.run_id.in_(chunk)))  # hosts, outcomes: ON DELETE CASCADE
+            self._conn.execute(delete(runs).where(runs.c.run_id.in_(chunk)))  # hosts: ON DELETE CASCADE
         return doomed
 
     def _detach_cells(self, doomed: list[str]) -> None:
@@ -565,7 +567,7 @@ class Store:
     @_db_call
     def state_lines(self, ref: str = "last") -> FleetLines:
         """The merged fleet state after ``ref`` as the diff reads it: per host its latest row's
-        columns and that row's per-rule results (``outcomes``), no result JSON parsed."""
+        columns and that row's per-rule results (``hosts.rules``), no result document read."""
         run_id = self.resolve(ref)
         window = self._window(run_id)
         rank = {r: i for i, r in enumerate(window)}
@@ -577,16 +579,17 @@ class Store:
             for row in self._conn.execute(stmt):
                 if row[1] not in latest or rank[row[0]] >= latest[row[1]][0]:
                     latest[row[1]] = (rank[row[0]], tuple(row))
-        chosen = {(row[0], name) for name, (_r, row) in latest.items()}
-        rules: dict[str, list[RuleCell]] = {}
+        chosen: dict[str, list[str]] = {}  # run -> its rows that are the latest of their host
+        for name, (_r, row) in latest.items():
+            chosen.setdefault(row[0], []).append(name)
+        rules: dict[str, tuple[RuleCell, ...]] = {}
         shared = _SharedCells()
-        o = outcomes.c
-        for chunk in _chunks(window):
-            stmt = select(o.run_id, o.host, o.rule_id, o.check_result).where(o.run_id.in_(chunk))
-            for rid, host, rule_id, check_result in _rows_in_key_order(self._conn, stmt):
-                if (rid, host) in chosen:
-                    rules.setdefault(host, []).append(shared(rule_id, check_result))
-        lines = [HostLine(name, status, readiness, error, migration or "Unknown", tuple(rules.get(name, ())))
+        for rid, names in chosen.items():  # only the chosen rows' rules: not the whole window's
+            for chunk in _chunks(names):
+                stmt = select(h.name, h.rules).where(h.run_id == rid, h.name.in_(chunk))
+                for name, text in self._conn.execute(stmt):
+                    rules[name] = _rule_cells(text, shared)
+        lines = [HostLine(name, status, readiness, error, migration or "Unknown", rules.get(name, ()))
                  for name, (_r, (_rid, _n, status, readiness, error, migration)) in latest.items()]  # fmt: skip
         return FleetLines(run_id, lines)
 
@@ -603,18 +606,15 @@ class Store:
         selectors = tuple(header.get("rules") or ())
         scope = RunScope.from_header(header)
         carried_by_os = {os: set(rule_ids(os)) - set(rule_ids(os, selectors)) for os in ("windows", "linux")}
-        h, o = hosts.c, outcomes.c
-        rows = self._conn.execute(select(h.name, h.status, h.readiness, h.error, h.migration, h.os_family)
-                                  .where(h.run_id == run_id).order_by(h.seq)).all()  # fmt: skip
-        carried = {name: carried_by_os.get(os_family, set()) if status == HostStatus.OK else set()
-                   for name, status, _r, _e, _m, os_family in rows}  # fmt: skip
-        rules: dict[str, list[RuleCell]] = {}
+        h = hosts.c
         shared = _SharedCells()
-        stmt = select(o.host, o.rule_id, o.check_result).where(o.run_id == run_id)
-        for host, rule_id, check_result in _rows_in_key_order(self._conn, stmt):
-            rules.setdefault(host, []).append(shared(rule_id, check_result, True if rule_id in carried[host] else None))
-        lines = [HostLine(name, status, readiness, error, migration or "Unknown", tuple(rules.get(name, ())))
-                 for name, status, readiness, error, migration, _os in rows]  # fmt: skip
+        no_rules: set[str] = set()
+        stmt = select(h.name, h.status, h.readiness, h.error, h.migration, h.os_family, h.rules)
+        lines = [HostLine(name, status, readiness, error, migration or "Unknown",
+                          _rule_cells(text, shared, carried_by_os.get(os_family, no_rules) if status == HostStatus.OK
+                                      else no_rules))
+                 for name, status, readiness, error, migration, os_family, text
+                 in self._conn.execute(stmt.where(h.run_id == run_id).order_by(h.seq))]  # fmt: skip
         return FleetLines(run_id, lines, scope)
 
     # --- reading -------------------------------------------------------------------------------

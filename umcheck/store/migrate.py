@@ -2,7 +2,8 @@
 
 The revisions live in ``migrations/versions`` (v1 = the first released schema, v2 = scopes and
 the fleet state, v3 = the migration grade as a column, v4 = compressed host documents and cells
-pointing into them); no alembic.ini is read at runtime. SQLite
+pointing into them, v5 = per-rule results as a column of the host row); no alembic.ini is read
+at runtime. SQLite
 files from before Alembic carry their version in ``PRAGMA user_version`` (1 or 2): they are
 stamped at that revision, then upgraded, and ``user_version`` is kept in step so an older umcheck
 still refuses a newer file. PostgreSQL keeps only Alembic's ``alembic_version``; concurrent first
@@ -19,7 +20,7 @@ from sqlalchemy import Connection, inspect, text
 
 from umcheck.errors import UsageError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _LOCK_KEY = 0x756D636B  # "umck": pg_advisory_xact_lock key held while migrating
 

@@ -5,10 +5,13 @@ queries inside them: what is queried has a column of its own (``hosts.migration`
 replaces SQLite's ``json_extract``). Since v4 a host's document is stored compressed
 (``hosts.result_z``: zlib of exactly the JSON text the journal holds; ``result_json`` is then
 ``''``), and a cell evaluated in a run points at its outcome in that document (``cells.seq``)
-instead of holding a copy: 10,000 hosts wrote ≈ 0.8 GB per run before, ≈ 0.2 GB now. Indexes
-are only those a query of umcheck's uses: each one costs every nightly insert (v4 dropped
-``outcomes_rule``; a question like "which hosts failed TlsVersionCheck in run R" reads the run's
-rows through the primary key).
+instead of holding a copy: 10,000 hosts wrote ≈ 0.8 GB per run before, ≈ 0.2 GB now. Since v5
+a host's per-rule results are one column of its row (``hosts.rules``, RULES_JSON) instead of a
+row each in an ``outcomes`` table: 450,000 rows a night for 10,000 hosts were the biggest cost of
+recording a run, and nothing but the diff read them. "Which hosts failed TlsVersionCheck in
+run R" stays one SQL query (docs/reports.md): ``json_each`` on SQLite, ``jsonb_array_elements``
+on PostgreSQL. Indexes are only those a query of umcheck's uses: each one costs every nightly
+insert.
 Timestamps are text (ISO 8601, as the reports show them) plus a float (``*_ts``) for ordering.
 """
 
@@ -69,24 +72,15 @@ hosts = Table(
     Column("result_json", Text, nullable=False),  # '' when result_z holds the document (v4)
     Column("migration", String),  # v3: the host's migration grade (None before the successor pack)
     Column("result_z", LargeBinary),  # v4: the document, zlib-compressed; NULL in rows from before
+    Column("rules", Text),  # v5: the per-rule results, RULES_JSON below
     PrimaryKeyConstraint("run_id", "name"),
     ForeignKeyConstraint(["run_id"], ["runs.run_id"], ondelete="CASCADE"),
     Index("hosts_name", "name"),
 )
 
-outcomes = Table(
-    "outcomes",
-    metadata,
-    Column("run_id", String, nullable=False),
-    Column("host", String, nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("rule_id", String, nullable=False),
-    Column("rule_group_id", String),
-    Column("check_result", String, nullable=False),
-    Column("message_id", String),
-    PrimaryKeyConstraint("run_id", "host", "seq"),
-    ForeignKeyConstraint(["run_id", "host"], ["hosts.run_id", "hosts.name"], ondelete="CASCADE"),
-)
+# hosts.rules: a JSON array with one [RuleId, RuleGroupId, CheckResult, CheckResultMessageId] per
+# outcome of the host's document, in its order (what the v1-v4 ``outcomes`` table held per row).
+RULES_JSON = ("RuleId", "RuleGroupId", "CheckResult", "CheckResultMessageId")
 
 # The fleet state: per host and rule the latest outcome. The outcome is outcomes[seq] of the host's
 # document in run_id (v4), or outcome_json (cells written before v4, and cells whose run was

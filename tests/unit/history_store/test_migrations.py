@@ -160,3 +160,48 @@ def test_cells_from_before_v4_and_pointing_cells_after_it_read_alike(tmp_path):
         (stored,) = store.load_run("last").hosts
         assert stored.outcomes == merged.outcomes and stored.readiness == merged.readiness
     assert sql(path, "SELECT count(*) FROM hosts WHERE result_z IS NOT NULL AND result_json = ''") == [(1,)]
+
+
+def _golden_outcomes(path: Path) -> dict[tuple[str, str], list[list]]:
+    """Per (run, host) its ``outcomes`` rows in seq order, as a file before v5 holds them."""
+    rows = sql(path, "SELECT run_id, host, rule_id, rule_group_id, check_result, message_id FROM outcomes "
+                     "ORDER BY run_id, host, seq")  # fmt: skip
+    out: dict[tuple[str, str], list[list]] = {}
+    for run_id, host, *rule in rows:
+        out.setdefault((run_id, host), []).append(rule)
+    return out
+
+
+def test_v5_moves_every_outcome_row_into_its_hosts_rules_column_and_back(tmp_path):
+    """The upgrade writes each host's outcome rows, in order, into ``hosts.rules`` and drops the
+    table; a host without rows (a failed scan) gets ``[]``; the downgrade rebuilds the rows."""
+    import json
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from umcheck.store.migrate import MIGRATIONS
+
+    before = _golden_outcomes(_sqlite_from("v1.sql", tmp_path / "golden.db"))
+    assert len(before) > 20 and sum(map(len, before.values())) > 70
+    path = _sqlite_from("v1.sql", tmp_path / "umcheck.db")
+    Store(path).close()
+    tables = {name for (name,) in sql(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "outcomes" not in tables
+    after = {(r, n): json.loads(text) for r, n, text in sql(path, "SELECT run_id, name, rules FROM hosts")}
+    assert {k: v for k, v in after.items() if v} == before
+    assert {k for k, v in after.items() if not v} == {k for k in after if k not in before} != set()
+    with Store(path) as store:  # the diff reads the column: the rules it compares are the rows'
+        for (run_id, host), rules in before.items():
+            (line,) = [h for h in store.run_lines(run_id).hosts if h.name == host]
+            assert [(c.RuleId, c.CheckResult) for c in line.outcomes] == [(r[0], r[2]) for r in rules]
+
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = conn
+        command.downgrade(config, "v4")
+    engine.dispose()
+    assert _golden_outcomes(path) == before

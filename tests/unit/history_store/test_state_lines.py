@@ -146,3 +146,24 @@ def test_rerun_selection_reads_the_columns_and_agrees_with_the_whole_state(histo
         for ref, (not_ready, tls) in expected.items():
             assert store.select_rerun(ref) == not_ready, ref
             assert store.select_rerun(ref, failed_rule="TlsVersionCheck") == tls, ref
+
+
+def test_a_damaged_rules_column_compares_no_rule_of_that_host(history_db):
+    """``hosts.rules`` edited by hand into something that is not the array umcheck writes: that
+    host's rules are left out of the comparison (never called fixed or failing), the others are not."""
+    from sqlalchemy import update
+
+    from umcheck.store.schema import hosts
+
+    with _store(history_db) as store:
+        before = store.run_lines("r3")
+        store._conn.execute(update(hosts).where(hosts.c.run_id == "r3", hosts.c.name == "A").values(rules="{not json"))
+        store._conn.execute(update(hosts).where(hosts.c.run_id == "r3", hosts.c.name == "B").values(rules="[1, 2]"))
+        store._conn.commit()
+        after = {h.name: h for h in store.run_lines("r3").hosts}
+        assert {h.name: h.outcomes for h in before.hosts}["A"] != ()
+        assert after["A"].outcomes == () and after["B"].outcomes == ()
+        assert after["A"].readiness == {h.name: h for h in before.hosts}["A"].readiness  # the row itself still reads
+        d = store.diff("r1", "r3")
+        assert [c.name for c in d.fixed] == ["A"]  # Ready now: its row says so, its rules are not compared
+        assert all(not c.new_failures and not c.resolved for c in (*d.newly_failing, *d.fixed, *d.changed))
