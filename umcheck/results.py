@@ -169,6 +169,12 @@ class HostResult:
             return self._pack()
         return zlib.decompress(self._packed[0]).decode("ascii")
 
+    def json_bytes(self) -> bytes:
+        """``json_text()`` as ASCII bytes, for files: not decoded only to be encoded again."""
+        if "_packed" not in self.__dict__:
+            return self._pack().encode("ascii")
+        return zlib.decompress(self._packed[0])
+
     def adopt_json(self, packed: bytes) -> None:
         """Take ``packed`` (zlib of this host's JSON as an earlier ``json_text`` wrote it: read back
         from the history by the same umcheck version) as the encoded form, so a host read back is

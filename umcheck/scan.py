@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from umcheck.background import BackgroundCall
 from umcheck.dispatch import Dispatch, make_runner
 from umcheck.errors import EnvironmentProblem, UsageError
 from umcheck.events import EventSink, JournalSink
@@ -411,7 +412,10 @@ def finish_run(
     from umcheck.retention import prune_runs
 
     recording = req.history if history is None else history
-    inputs = _record(req, fleet, checked=checked, baseline=baseline) if recording else None
+    inputs = None
+    if recording:  # recorded while the reports that need nothing from the history are written
+        inputs = BackgroundCall(lambda: _record(req, fleet, checked=checked, baseline=baseline), "umcheck-record")
+        inputs.start()
     paths = write_reports(fleet, run_dir, list(req.formats), inputs=inputs, modes=req.modes)
     if req.keep_runs:
         prune_runs(req.reports_dir, req.keep_runs)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from umcheck.background import BackgroundCall
 from umcheck.errors import UsageError
 from umcheck.reports.atomic import PRIVATE, Modes, file_mode, make_folder, write_atomic
 from umcheck.reports.diff import FleetDiff, FleetLines, diff_fleets
@@ -95,11 +96,12 @@ def stream(
     fmt: str,
     fleet: FleetResult,
     *,
-    diff: FleetDiff | None = None,
+    diff: FleetDiff | Callable[[], FleetDiff | None] | None = None,
     trend: list[TrendPoint] | None = None,
     **history: FleetResult | None,
-) -> Iterable[str]:
-    """``render`` in chunks: the formats that grow with the fleet are written host by host."""
+) -> Iterable[str] | Iterable[bytes]:
+    """``render`` in chunks: the formats that grow with the fleet are written host by host (JSON
+    as UTF-8 bytes: its hosts are kept encoded)."""
     from umcheck.reports import csv_report, html, json_report, junit
 
     if fmt == "junit":
@@ -107,7 +109,7 @@ def stream(
     if fmt == "html":
         return html.iter_html(fleet, diff=diff, trend=trend or [])
     if fmt == "json":
-        return json_report.iter_json(fleet, diff=diff)
+        return json_report.iter_json_bytes(fleet, diff=diff)
     if fmt == "csv":
         return csv_report.iter_csv(fleet)
     return [render(fmt, fleet, diff=diff, trend=trend, **history)]
@@ -154,6 +156,11 @@ def from_history(store: Store, fleet: FleetResult, formats: Iterable[str] | None
     )
 
 
+# Formats that read nothing from the history but the comparison, and that only at their end (JSON:
+# the ``diff`` key follows the hosts): written while the run is being recorded.
+_EARLY = ("csv", "junit", "json")
+
+
 def write_reports(
     fleet: FleetResult,
     run_dir: Path,
@@ -162,13 +169,15 @@ def write_reports(
     store: Store | None = None,
     previous: FleetResult | None = None,
     record: bool = True,
-    inputs: HistoryInputs | None = None,
+    inputs: HistoryInputs | BackgroundCall[HistoryInputs] | None = None,
     modes: Modes = PRIVATE,
 ) -> dict[str, Path]:
     """Write the requested formats into ``run_dir``; returns {format: path} plus ``"failed"``.
 
     ``record=False`` regenerates reports for a run already in the store without saving it again;
     ``inputs`` (already read from the history by the caller) replaces ``store`` and ``previous``.
+    ``inputs`` may still be being read (a BackgroundCall recording the run): the formats that need
+    nothing else are written meanwhile (``_EARLY``), JSON waiting for it only for its last key.
     Files are owner-only unless ``modes`` says otherwise (``*.prom`` is 0644: reports/atomic.py).
     """
     import os
@@ -187,7 +196,13 @@ def write_reports(
         )
     make_folder(run_dir, modes)
     paths: dict[str, Path] = {}
-    for fmt in wanted:
+    pending = inputs if isinstance(inputs, BackgroundCall) else None
+    if pending is not None:
+        for fmt in (f for f in wanted if f in _EARLY):
+            late_diff = lambda: pending.result().diff  # noqa: E731 - read when JSON reaches its "diff" key
+            paths[fmt] = write_atomic(run_dir / FILE_NAMES[fmt], stream(fmt, fleet, diff=late_diff), modes=modes)
+        inputs = pending.result()
+    for fmt in (f for f in wanted if f not in paths):
         paths[fmt] = write_atomic(
             run_dir / FILE_NAMES[fmt], stream(fmt, fleet, **inputs.kwargs()), modes=modes
         )

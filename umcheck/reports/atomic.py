@@ -69,12 +69,12 @@ def file_mode(path: Path, modes: Modes = PRIVATE) -> int:
 
 
 def write_atomic(
-    path: Path, data: bytes | str | Iterable[str], *, mode: int | None = None, modes: Modes = PRIVATE
+    path: Path, data: bytes | str | Iterable[str] | Iterable[bytes], *, mode: int | None = None, modes: Modes = PRIVATE
 ) -> Path:
     """Write to a temp file in the same directory, fsync, then rename over ``path``.
 
-    ``data`` may be chunks of text (a report of 10,000 hosts is written as it is produced, never
-    held whole in memory); a failure while producing them leaves ``path`` as it was.
+    ``data`` may be chunks of text or bytes (a report of 10,000 hosts is written as it is produced,
+    never held whole in memory); a failure while producing them leaves ``path`` as it was.
 
     ``mode`` (default ``file_mode``) is the file's permissions, ``modes.folder`` those of folders
     created on the way. An OSError (disk full, no permission) becomes one line naming the file.
@@ -101,13 +101,13 @@ def write_atomic(
     return path
 
 
-def _write_all(fh: BinaryIO, payload: bytes | Iterable[str]) -> None:
-    """The write itself (apart so tests can make the disk full)."""
+def _write_all(fh: BinaryIO, payload: bytes | Iterable[str] | Iterable[bytes]) -> None:
+    """The write itself (apart so tests can make the disk full). Text chunks are UTF-8."""
     if isinstance(payload, bytes):
         fh.write(payload)
     else:
         for chunk in payload:
-            fh.write(chunk.encode("utf-8"))
+            fh.write(chunk if isinstance(chunk, bytes) else chunk.encode("utf-8"))
     fh.flush()
     os.fsync(fh.fileno())
 

@@ -10,7 +10,7 @@ graded on merged state, so outcomes may be ``carried`` from earlier runs, hosts 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -45,18 +45,30 @@ def render_json(fleet: FleetResult, *, diff: FleetDiff | None = None) -> str:
 
 
 def iter_json(fleet: FleetResult, *, diff: FleetDiff | None = None) -> Iterator[str]:
+    """``iter_json_bytes`` as text."""
+    for chunk in iter_json_bytes(fleet, diff=diff):
+        yield chunk.decode("utf-8")
+
+
+def iter_json_bytes(fleet: FleetResult, *,
+                    diff: FleetDiff | Callable[[], FleetDiff | None] | None = None) -> Iterator[bytes]:  # fmt: skip
     """One key per line and one host per line: readable and diffable, and written with the C
     encoder (``indent`` would switch json to its pure-Python encoder, seconds for 1000 hosts).
-    Produced host by host, so the file is written without the whole text in memory."""
-    data = report_dict(fleet, diff, hosts=False)
-    yield "{\n"
+    Produced host by host, so the file is written without the whole text in memory; as bytes,
+    because each host is already encoded (for the journal) and is written as it is kept.
+    ``diff`` may be a function: called when the last key is reached (the run being recorded meanwhile)."""
+    data = report_dict(fleet, None, hosts=False)
+    yield b"{\n"
     for n, (key, value) in enumerate(data.items()):
         sep = ",\n" if n else ""
+        if key == "diff":
+            found = diff() if callable(diff) else diff
+            value = found.to_dict() if found is not None else None
         if key == "hosts" and fleet.hosts:
-            yield f'{sep}  "hosts": [\n'
+            yield f'{sep}  "hosts": [\n'.encode()
             for i, h in enumerate(fleet.hosts):
-                yield (",\n    " if i else "    ") + h.json_text()  # encoded once, for the journal
-            yield "\n  ]"
+                yield (b",\n    " if i else b"    ") + h.json_bytes()  # encoded once, for the journal
+            yield b"\n  ]"
         else:
-            yield f"{sep}  {_compact(key)}: {_compact([] if key == 'hosts' else value)}"
-    yield "\n}\n"
+            yield f"{sep}  {_compact(key)}: {_compact([] if key == 'hosts' else value)}".encode()
+    yield b"\n}\n"

@@ -115,6 +115,7 @@ def test_a_baseline_read_during_the_scan_is_used_only_while_it_is_still_the_prev
         ahead.start()
         found = ahead.result()
         assert found is not None and found[0] == "r3" and found[1] == store.state_lines("r3")
+        assert ahead.result() is None  # handed over once: megabytes at 10,000 hosts, freed after the diff
         store.save_run(nxt)
         expected = from_history(store, nxt)
         assert from_history(store, nxt, baseline=found) == expected

@@ -20,7 +20,8 @@ def test_streamed_equals_rendered(fmt, make, tmp_path):
     fleet = make()
     diff = diff_fleets(previous_fleet(), fleet)
     whole = render(fmt, fleet, diff=diff)
-    assert "".join(stream(fmt, fleet, diff=diff)) == whole
+    chunks = list(stream(fmt, fleet, diff=diff))
+    assert "".join(c.decode("utf-8") if isinstance(c, bytes) else c for c in chunks) == whole
     path = write_atomic(tmp_path / "out", stream(fmt, fleet, diff=diff))
     assert path.read_bytes() == whole.encode("utf-8")
 
