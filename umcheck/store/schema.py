@@ -1,11 +1,11 @@
 """The history tables, once, for SQLite and PostgreSQL (SQLAlchemy Core, no ORM).
 
-JSON columns (``result_json``, ``outcome_json``...) are text on both backends, and nothing
-queries inside them: what is queried has a column of its own (``hosts.migration`` since v3
+JSON columns (``result_json``, ``outcome_json``, ``rules``) are text on both backends, and no
+query of umcheck's looks inside them: what is queried has a column of its own (``hosts.migration`` since v3
 replaces SQLite's ``json_extract``). Since v4 a host's document is stored compressed
 (``hosts.result_z``: zlib of exactly the JSON text the journal holds; ``result_json`` is then
 ``''``), and a cell evaluated in a run points at its outcome in that document (``cells.seq``)
-instead of holding a copy: 10,000 hosts wrote ≈ 0.8 GB per run before, ≈ 0.2 GB now. Since v5
+instead of holding a copy: 10,000 hosts wrote ≈ 0.8 GB per run before, ≈ 0.17 GB with v4. Since v5
 a host's per-rule results are one column of its row (``hosts.rules``, RULES_JSON) instead of a
 row each in an ``outcomes`` table: 450,000 rows a night for 10,000 hosts were the biggest cost of
 recording a run, and nothing but the diff read them. "Which hosts failed TlsVersionCheck in
