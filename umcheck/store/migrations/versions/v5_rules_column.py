@@ -2,8 +2,8 @@
 one column of its row, ``hosts.rules``: a JSON array of [RuleId, RuleGroupId, CheckResult,
 CheckResultMessageId] in outcome order. At 10,000 hosts the 450,000 rows a night were the
 biggest cost of recording a run, and only the diff read them. The upgrade rewrites every
-recorded run's results into the new column (about a second per 500,000 rows), then drops the
-table; the downgrade rebuilds it from the column.
+recorded run's results into the new column (7 s for three runs of 10,000 hosts, 1.36 million
+rows, in 100 MB), then drops the table; the downgrade rebuilds it from the column.
 
 Revision ID: v5
 Revises: v4
