@@ -205,3 +205,42 @@ def test_v5_moves_every_outcome_row_into_its_hosts_rules_column_and_back(tmp_pat
         command.downgrade(config, "v4")
     engine.dispose()
     assert _golden_outcomes(path) == before
+
+
+def test_v5_reads_outcome_rows_in_batches_while_it_fills_the_column_on_both_backends(history_db):
+    """More hosts than one batch (``BATCH``): the rows are read through a cursor (server-side on
+    PostgreSQL) while earlier batches are written, and every host ends with exactly its rows."""
+    import json
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    from umcheck.store.migrate import MIGRATIONS
+    from umcheck.store.migrations.versions.v5_rules_column import BATCH
+
+    url = history_db if isinstance(history_db, str) else f"sqlite:///{history_db}"
+    if isinstance(history_db, Path):
+        history_db.parent.mkdir(parents=True, exist_ok=True)
+    hosts = BATCH + 1234
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "v4")
+        conn.execute(text("INSERT INTO runs (run_id, started, started_ts, hosts_total, ready, disconnected, "
+                          "not_configured, unknown, header_json) VALUES ('r1', '2026-12-01T02:00:00+00:00', "
+                          "1764554400.0, :n, 0, 0, 0, :n, '{}')"), {"n": hosts})  # fmt: skip
+        conn.execute(text("INSERT INTO hosts (run_id, name, seq, status, readiness, result_json) "
+                          "VALUES ('r1', :name, :seq, 'ok', 'Unknown', '{}')"),
+                     [{"name": f"h{i:05d}", "seq": i} for i in range(hosts)])  # fmt: skip
+        conn.execute(text("INSERT INTO outcomes VALUES ('r1', :name, :seq, :rule, 'g', :result, NULL)"),
+                     [{"name": f"h{i:05d}", "seq": s, "rule": f"Rule{s}", "result": "Failed" if (i + s) % 7 else "Passed"}
+                      for i in range(hosts) for s in range(2)])  # fmt: skip
+    engine.dispose()
+    Store(history_db).close()
+    rules = {name: json.loads(t) for name, t in sql(history_db, "SELECT name, rules FROM hosts")}
+    assert len(rules) == hosts
+    assert all(rules[f"h{i:05d}"] == [[f"Rule{s}", "g", "Failed" if (i + s) % 7 else "Passed", None] for s in range(2)]
+               for i in range(hosts))  # fmt: skip

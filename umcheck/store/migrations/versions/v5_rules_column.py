@@ -33,7 +33,8 @@ def _per_host(conn: sa.Connection) -> Iterator[dict]:
     """One ``{"r", "n", "rules"}`` per host that has outcome rows, read in primary-key order."""
     key, rules = None, []
     result = conn.execute(sa.text("SELECT run_id, host, rule_id, rule_group_id, check_result, message_id "
-                                  "FROM outcomes ORDER BY run_id, host, seq"))  # fmt: skip
+                                  "FROM outcomes ORDER BY run_id, host, seq")
+                          .execution_options(stream_results=True))  # PostgreSQL: a server-side cursor  # fmt: skip
     for batch in result.partitions(BATCH):
         for run_id, host, *rule in batch:
             if (run_id, host) != key:
@@ -50,7 +51,7 @@ def upgrade() -> None:
     conn = op.get_bind()
     fill = sa.text("UPDATE hosts SET rules = :rules WHERE run_id = :r AND name = :n")
     batch: list[dict] = []
-    for row in _per_host(conn):  # SQLite reads outcomes while it updates hosts; psycopg fetched them all
+    for row in _per_host(conn):  # read in batches while hosts is updated, on either backend
         batch.append(row)
         if len(batch) >= BATCH:
             conn.execute(fill, batch)
