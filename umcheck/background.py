@@ -20,11 +20,12 @@ T = TypeVar("T")
 class BackgroundCall(threading.Thread, Generic[T]):
     """``call()`` in a thread; ``result()`` waits for it and returns its value or raises its error.
 
-    Not a daemon: a process interrupted meanwhile still lets it finish (a run half recorded is
-    rolled back by the database anyway, but one nearly recorded should not be thrown away)."""
+    A daemon: Ctrl-C ends the process at once, as when the run was recorded in the main thread; a
+    run half recorded is rolled back by the database (SQLite's journal, PostgreSQL's transaction),
+    and the run's journal still holds every host."""
 
     def __init__(self, call: Callable[[], T], name: str) -> None:
-        super().__init__(name=name)
+        super().__init__(name=name, daemon=True)
         self._call = call
         self._value: T | None = None
         self._error: BaseException | None = None

@@ -198,8 +198,8 @@ def write_reports(
     paths: dict[str, Path] = {}
     pending = inputs if isinstance(inputs, BackgroundCall) else None
     if pending is not None:
+        late_diff = lambda: pending.result().diff  # noqa: E731 - read when JSON reaches its "diff" key
         for fmt in (f for f in wanted if f in _EARLY):
-            late_diff = lambda: pending.result().diff  # noqa: E731 - read when JSON reaches its "diff" key
             paths[fmt] = write_atomic(run_dir / FILE_NAMES[fmt], stream(fmt, fleet, diff=late_diff), modes=modes)
         inputs = pending.result()
     for fmt in (f for f in wanted if f not in paths):
